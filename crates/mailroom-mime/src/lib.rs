@@ -1,0 +1,2 @@
+//! Mailroom's message model, streaming MIME renderer, parser, replies, forwards and find
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! Mailroom's message store: entries, streams, folders, leases (embedded SQLite)
+#![forbid(unsafe_code)]
