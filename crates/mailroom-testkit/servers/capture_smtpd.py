@@ -1,0 +1,118 @@
+"""A real aiosmtpd server for mailroom's integration tests.
+
+Listens on 127.0.0.1 (port 0 by default), prints "PORT <n>" on stdout once it accepts connections,
+and writes every message it accepts to OUTDIR as one JSON file (envelope and base64 data), written
+to a temporary name and renamed so readers never see half a file. It stops when its standard input
+closes, so it never outlives the test that started it.
+"""
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import ssl
+import sys
+import threading
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+
+class Capture:
+    def __init__(self, outdir, reject, defer):
+        self.outdir = outdir
+        self.reject = {a.lower() for a in reject}
+        self.defer = {a.lower() for a in defer}
+        self.seq = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.reject:
+            return "550 5.1.1 <%s>: recipient refused by test server" % address
+        if address.lower() in self.defer:
+            return "450 4.2.1 <%s>: recipient deferred by test server" % address
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.append(rcpt_options)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.seq += 1
+        record = {
+            "mail_from": envelope.mail_from,
+            "mail_options": envelope.mail_options,
+            "rcpt_tos": envelope.rcpt_tos,
+            "rcpt_options": envelope.rcpt_options,
+            "data": base64.b64encode(envelope.original_content or envelope.content).decode(),
+            "tls": session.ssl is not None,
+            "authenticated": bool(session.authenticated),
+            "login": session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None,
+        }
+        name = os.path.join(self.outdir, "%06d.json" % self.seq)
+        with open(name + ".tmp", "w") as f:
+            json.dump(record, f)
+        os.rename(name + ".tmp", name)
+        return "250 2.0.0 OK queued as %06d" % self.seq
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--outdir", required=True)
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--mode", choices=["plain", "starttls", "implicit"], default="plain")
+    p.add_argument("--cert")
+    p.add_argument("--key")
+    p.add_argument("--require-starttls", action="store_true")
+    p.add_argument("--auth", help="USER:PASSWORD accepted by AUTH PLAIN and LOGIN")
+    p.add_argument("--smtputf8", action="store_true")
+    p.add_argument("--reject", action="append", default=[], help="recipient refused with 550")
+    p.add_argument("--defer", action="append", default=[], help="recipient deferred with 450")
+    args = p.parse_args()
+
+    context = None
+    if args.mode != "plain":
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.cert, args.key)
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        if not args.auth or not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        user, _, password = args.auth.partition(":")
+        ok = auth_data.login.decode() == user and auth_data.password.decode() == password
+        return AuthResult(success=ok, handled=False)
+
+    handler = Capture(args.outdir, args.reject, args.defer)
+
+    def factory():
+        return SMTP(
+            handler,
+            hostname="capture.test",
+            enable_SMTPUTF8=args.smtputf8,
+            tls_context=context if args.mode == "starttls" else None,
+            require_starttls=args.require_starttls,
+            authenticator=authenticator if args.auth else None,
+            auth_require_tls=args.mode != "plain",
+            auth_exclude_mechanism=[],
+        )
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    server = loop.run_until_complete(
+        loop.create_server(
+            factory,
+            host="127.0.0.1",
+            port=args.port,
+            ssl=context if args.mode == "implicit" else None,
+        )
+    )
+    port = server.sockets[0].getsockname()[1]
+    print("PORT %d" % port, flush=True)
+
+    def watch_stdin():
+        sys.stdin.read()
+        loop.call_soon_threadsafe(loop.stop)
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    loop.run_forever()
+
+
+if __name__ == "__main__":
+    main()
