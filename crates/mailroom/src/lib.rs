@@ -1,2 +1,31 @@
-//! Mailroom: a message store with pluggable message-type modules, and an SMTP module that sends from it
+//! Mailroom: a message store with pluggable message-type modules, and an SMTP module that sends
+//! internet email from it.
+//!
+//! This crate is the MTM layer: it wires the store ([`mailroom_store`]), the SMTP engine
+//! ([`mailroom_smtp`]) and the message model ([`mailroom_mime`]) into queueing ([`Outbox`]) and
+//! delivery ([`Sender`]), with settings ([`SmtpSettings`]) and live progress
+//! ([`SmtpProgress`]).
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod body;
+mod error;
+mod outbox;
+mod progress;
+mod raw;
+mod report;
+mod retry;
+mod sender;
+mod settings;
+
+pub use error::{Error, ErrorKind, chain as error_chain};
+pub use outbox::{MTM_ID, Outbox, RawEnvelope, SendOption, parse_mailbox};
+pub use progress::{ProgressState, SmtpProgress};
+pub use report::{ErrorReport, MessageReport, RecipientReport};
+pub use retry::RetryPolicy;
+pub use sender::{Clock, Selection, Sender};
+pub use settings::{AuthSettings, PasswordSource, ServerUrl, SmtpSettings, TlsMode};
+
+pub use mailroom_mime as mime;
+pub use mailroom_smtp as smtp;
+pub use mailroom_store as store;

@@ -1,0 +1,240 @@
+//! Putting messages into the Outbox: checked in full before anything is stored, then committed
+//! in one durable transaction.
+
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use mailroom_mime::{Address, Mailbox, Message};
+use mailroom_store::{
+    EntryId, NewEntry, RecipientKind, RecipientRecord, SendState, Store,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::raw;
+
+/// The id this module registers under, and the MTM id of its entries.
+pub const MTM_ID: &str = "smtp";
+/// Stream holding a composed message's model (JSON), rendered at send time.
+pub(crate) const STREAM_MESSAGE: &str = "message.json";
+/// Stream holding a ready RFC 5322 message, sent as is.
+pub(crate) const STREAM_RAW: &str = "rfc822";
+/// Stream holding the envelope (JSON).
+pub(crate) const STREAM_ENVELOPE: &str = "envelope.json";
+
+/// When a queued message goes out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendOption {
+    /// Now: the caller sends it right after queueing.
+    Immediately,
+    /// With the next connection to the server.
+    NextConnection,
+    /// Only when asked for.
+    OnRequest,
+    /// Not before this time.
+    At(SystemTime),
+}
+
+impl SendOption {
+    fn initial_state(self) -> (SendState, Option<SystemTime>) {
+        match self {
+            SendOption::Immediately | SendOption::NextConnection => (SendState::Waiting, None),
+            SendOption::OnRequest => (SendState::UponRequest, None),
+            SendOption::At(t) => (SendState::Scheduled, Some(t)),
+        }
+    }
+}
+
+/// The SMTP envelope kept with a queued message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StoredEnvelope {
+    /// MAIL FROM address; empty for the null sender.
+    pub from: String,
+    /// The header or an address needs SMTPUTF8.
+    #[serde(default)]
+    pub smtputf8: bool,
+}
+
+/// Recipients and sender for a ready-made message.
+#[derive(Clone, Debug, Default)]
+pub struct RawEnvelope {
+    /// MAIL FROM; when `None`, the address of the message's From header.
+    pub from: Option<String>,
+    /// To recipients.
+    pub to: Vec<String>,
+    /// Cc recipients.
+    pub cc: Vec<String>,
+    /// Bcc recipients.
+    pub bcc: Vec<String>,
+}
+
+/// Queues messages in the Outbox of a store.
+#[derive(Clone)]
+pub struct Outbox {
+    store: Arc<Store>,
+    service: Option<EntryId>,
+}
+
+impl Outbox {
+    /// The Outbox of `store`, for messages of `service` (or none).
+    pub fn new(store: Arc<Store>, service: Option<EntryId>) -> Outbox {
+        Outbox { store, service }
+    }
+
+    /// Queues a composed message. Its recipients are its To, Cc and Bcc; MAIL FROM is
+    /// `envelope_from`, else its From address. Date and Message-ID are fixed now if unset.
+    pub fn queue_message(
+        &self,
+        message: &Message,
+        envelope_from: Option<&str>,
+        when: SendOption,
+    ) -> Result<EntryId, Error> {
+        let mut message = message.clone();
+        message.validate().map_err(|e| Error::input("invalid message").with_source(e))?;
+        let from = message
+            .from
+            .as_ref()
+            .ok_or_else(|| Error::input("the message has no From address (use --from)"))?;
+        let envelope_from = match envelope_from {
+            Some(addr) => parse_address("envelope sender", addr)?.as_str().to_string(),
+            None => from.address.as_str().to_string(),
+        };
+        if message.date.is_none() {
+            message.date = Some(time::OffsetDateTime::now_utc());
+        }
+        if message.message_id.is_none() {
+            message.message_id = Some(mailroom_mime::new_message_id(from.address.domain()));
+        }
+        let mut recipients = Vec::new();
+        for (list, kind) in [
+            (&message.to, RecipientKind::To),
+            (&message.cc, RecipientKind::Cc),
+            (&message.bcc, RecipientKind::Bcc),
+        ] {
+            recipients.extend(list.iter().map(|m| RecipientRecord::new(m.address.as_str(), kind)));
+        }
+        let json = serde_json::to_vec(&message).map_err(|e| Error::input("message").with_source(e))?;
+        let mut size_probe = CountingSink(0);
+        message
+            .render(&mailroom_mime::RenderOptions::default(), &mut size_probe)
+            .map_err(|e| Error::input("the message cannot be rendered").with_source(e))?;
+        let mut entry = self.new_entry(
+            message.subject.clone().unwrap_or_default(),
+            recipients,
+            when,
+        )?;
+        entry.size = Some(size_probe.0);
+        entry.email.message_id = message.message_id.clone();
+        entry.email.in_reply_to = message.in_reply_to.clone();
+        entry.email.html = message.html.is_some();
+        entry.email.has_attachments = !message.attachments.is_empty();
+        entry.email.receipt_requested = message.receipt_to.is_some();
+        entry.flags.attachment = !message.attachments.is_empty();
+        let envelope = envelope_json(&envelope_from, message.needs_smtputf8())?;
+        let id = self.store.create(
+            &entry,
+            &mut [
+                (STREAM_MESSAGE, &mut json.as_slice() as &mut dyn Read),
+                (STREAM_ENVELOPE, &mut envelope.as_slice()),
+            ],
+        )?;
+        Ok(id)
+    }
+
+    /// Queues a ready RFC 5322 message read from `raw`, sent as is apart from line-ending
+    /// normalisation, dot-stuffing and the removal of its Bcc header.
+    pub fn queue_raw(
+        &self,
+        raw: &mut dyn Read,
+        envelope: &RawEnvelope,
+        when: SendOption,
+    ) -> Result<EntryId, Error> {
+        let mut recipients = Vec::new();
+        for (list, kind) in [
+            (&envelope.to, RecipientKind::To),
+            (&envelope.cc, RecipientKind::Cc),
+            (&envelope.bcc, RecipientKind::Bcc),
+        ] {
+            for addr in list {
+                let parsed = parse_address("recipient", addr)?;
+                recipients.push(RecipientRecord::new(parsed.as_str(), kind));
+            }
+        }
+        let head = raw::read_header_block(raw)?;
+        let envelope_from = match &envelope.from {
+            Some(addr) => parse_address("envelope sender", addr)?.as_str().to_string(),
+            None => head.from_address().ok_or_else(|| {
+                Error::input("no sender: give --from or --envelope-from, or a From header")
+            })?,
+        };
+        let mut entry = self.new_entry(head.subject().unwrap_or_default(), recipients, when)?;
+        entry.size = None;
+        entry.email.message_id = head.message_id();
+        let smtputf8 = !head.bytes[..head.header_len].is_ascii()
+            || !envelope_from.is_ascii()
+            || entry.recipients.iter().any(|r| !r.address.is_ascii());
+        let envelope_bytes = envelope_json(&envelope_from, smtputf8)?;
+        let mut body = raw::NulGuard::new(head.bytes.as_slice().chain(raw));
+        let id = self.store.create(
+            &entry,
+            &mut [
+                (STREAM_RAW, &mut body as &mut dyn Read),
+                (STREAM_ENVELOPE, &mut envelope_bytes.as_slice()),
+            ],
+        );
+        match id {
+            Ok(id) => Ok(id),
+            Err(e) => Err(body.take_error().map(Error::input).unwrap_or_else(|| e.into())),
+        }
+    }
+
+    fn new_entry(
+        &self,
+        subject: String,
+        recipients: Vec<RecipientRecord>,
+        when: SendOption,
+    ) -> Result<NewEntry, Error> {
+        if recipients.is_empty() {
+            return Err(Error::input("no recipients (use --to, --cc or --bcc)"));
+        }
+        let (state, scheduled) = when.initial_state();
+        let mut entry = NewEntry::message(EntryId::OUTBOX, MTM_ID, self.service);
+        entry.description = subject;
+        entry.details = recipients[0].address.clone();
+        entry.flags.complete = true;
+        entry.flags.multiple_recipients = recipients.len() > 1;
+        entry.send_state = Some(state);
+        entry.scheduled = scheduled;
+        entry.recipients = recipients;
+        Ok(entry)
+    }
+}
+
+fn envelope_json(from: &str, smtputf8: bool) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(&StoredEnvelope { from: from.to_string(), smtputf8 })
+        .map_err(|e| Error::input("envelope").with_source(e))
+}
+
+/// Parses one address, naming what it was for in the error.
+pub(crate) fn parse_address(what: &str, text: &str) -> Result<Address, Error> {
+    Address::parse(text).map_err(|e| Error::input(format!("invalid {what} {text:?}")).with_source(e))
+}
+
+/// Parses a mailbox (`Name <a@b>` or `a@b`), naming what it was for in the error.
+pub fn parse_mailbox(what: &str, text: &str) -> Result<Mailbox, Error> {
+    Mailbox::parse(text).map_err(|e| Error::input(format!("invalid {what} {text:?}")).with_source(e))
+}
+
+struct CountingSink(u64);
+
+impl io::Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

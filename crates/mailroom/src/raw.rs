@@ -1,0 +1,198 @@
+//! Ready-made RFC 5322 messages (`--raw`): a look at the header block before storing, and a
+//! guard against bytes SMTP cannot carry.
+
+use std::io::{self, Read};
+
+use mailroom_mime::Mailbox;
+
+use crate::error::Error;
+
+/// The most header bytes read before the blank line that ends the header block.
+const MAX_HEADER: usize = 1 << 20;
+
+/// The first bytes of a raw message, through the end of its header block.
+pub(crate) struct HeaderBlock {
+    /// Every byte read so far (the header block and perhaps the start of the body).
+    pub bytes: Vec<u8>,
+    /// Length of the header block within `bytes`.
+    pub header_len: usize,
+}
+
+/// Reads `input` up to the blank line that ends the header block, and checks that block.
+pub(crate) fn read_header_block(input: &mut dyn Read) -> Result<HeaderBlock, Error> {
+    let mut bytes = Vec::with_capacity(8192);
+    let mut chunk = [0u8; 8192];
+    let header_len = loop {
+        if let Some(end) = header_end(&bytes) {
+            break end;
+        }
+        if bytes.len() > MAX_HEADER {
+            return Err(Error::input("the raw message's header block is over 1 MiB"));
+        }
+        let n = input
+            .read(&mut chunk)
+            .map_err(|e| Error::input("cannot read the raw message").with_source(e))?;
+        if n == 0 {
+            break bytes.len();
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+    };
+    let block = HeaderBlock { bytes, header_len };
+    block.check()?;
+    Ok(block)
+}
+
+/// Position just past the blank line ending the header block, if it has been read.
+fn header_end(bytes: &[u8]) -> Option<usize> {
+    let mut line_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' {
+            let line = &bytes[line_start..i];
+            if line.is_empty() || line == b"\r" {
+                return Some(i + 1);
+            }
+            line_start = i + 1;
+        }
+    }
+    None
+}
+
+impl HeaderBlock {
+    fn header(&self) -> &[u8] {
+        &self.bytes[..self.header_len]
+    }
+
+    /// Header fields, unfolded, as (name, value) with the value trimmed.
+    fn fields(&self) -> Vec<(String, String)> {
+        let text = String::from_utf8_lossy(self.header());
+        let mut fields: Vec<(String, String)> = Vec::new();
+        for line in text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)) {
+            if line.is_empty() {
+                break;
+            }
+            if line.starts_with([' ', '\t']) {
+                if let Some((_, value)) = fields.last_mut() {
+                    value.push(' ');
+                    value.push_str(line.trim());
+                }
+            } else if let Some((name, value)) = line.split_once(':') {
+                fields.push((name.trim().to_string(), value.trim().to_string()));
+            }
+        }
+        fields
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        let header = self.header();
+        if header.contains(&0) {
+            return Err(Error::input("the raw message's header contains a NUL byte"));
+        }
+        let text = String::from_utf8_lossy(header);
+        for (n, line) in text.split('\n').enumerate() {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if line.is_empty() {
+                break;
+            }
+            if line.len() > 998 {
+                return Err(Error::input(format!(
+                    "line {} of the raw message's header is over 998 octets",
+                    n + 1
+                )));
+            }
+            let continuation = line.starts_with([' ', '\t']);
+            if n == 0 && continuation {
+                return Err(Error::input("the raw message starts with a folded line"));
+            }
+            let named = line.split_once(':').is_some_and(|(name, _)| {
+                !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b))
+            });
+            if !continuation && !named {
+                return Err(Error::input(format!(
+                    "line {} of the raw message is not a header field (expected \"Name: value\")",
+                    n + 1
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn field(&self, name: &str) -> Option<String> {
+        self.fields().into_iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+    }
+
+    /// The Subject field, as written.
+    pub fn subject(&self) -> Option<String> {
+        self.field("Subject")
+    }
+
+    /// The Message-ID field.
+    pub fn message_id(&self) -> Option<String> {
+        self.field("Message-ID")
+    }
+
+    /// The address of the first mailbox of the From field.
+    pub fn from_address(&self) -> Option<String> {
+        let from = self.field("From")?;
+        from.split(',').find_map(|part| Mailbox::parse(part).ok()).map(|m| m.address.to_string())
+    }
+}
+
+/// A reader that fails on a NUL byte, which SMTP DATA cannot carry, and remembers why.
+pub(crate) struct NulGuard<R> {
+    inner: R,
+    offset: u64,
+    error: Option<String>,
+}
+
+impl<R: Read> NulGuard<R> {
+    pub fn new(inner: R) -> Self {
+        NulGuard { inner, offset: 0, error: None }
+    }
+
+    /// The reason reading stopped, if this guard stopped it.
+    pub fn take_error(&mut self) -> Option<String> {
+        self.error.take()
+    }
+}
+
+impl<R: Read> Read for NulGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(pos) = buf[..n].iter().position(|&b| b == 0) {
+            let why = format!("the raw message has a NUL byte at offset {}", self.offset + pos as u64);
+            self.error = Some(why.clone());
+            return Err(io::Error::new(io::ErrorKind::InvalidData, why));
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_block_fields_are_unfolded() {
+        let raw = b"From: A <a@example.com>\r\nSubject: one\r\n two\r\n\r\nbody\r\n";
+        let block = read_header_block(&mut raw.as_slice()).unwrap();
+        assert_eq!(block.subject().as_deref(), Some("one two"));
+        assert_eq!(block.from_address().as_deref(), Some("a@example.com"));
+        assert_eq!(block.bytes, raw);
+    }
+
+    #[test]
+    fn raw_message_without_header_is_refused() {
+        let raw = b"just a body line\n\nmore\n";
+        let err = read_header_block(&mut raw.as_slice()).err().unwrap();
+        assert!(err.to_string().contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn nul_byte_in_body_stops_the_copy() {
+        let mut guard = NulGuard::new(&b"Subject: x\n\nab\0c"[..]);
+        let mut out = Vec::new();
+        assert!(guard.read_to_end(&mut out).is_err());
+        assert!(guard.take_error().unwrap().contains("offset 14"));
+    }
+}

@@ -1,0 +1,310 @@
+//! SMTP settings: everything needed to reach and use one SMTP server, validated before any
+//! network traffic.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::str::FromStr;
+use std::time::Duration;
+
+use mailroom_smtp::{ClientConfig, Credentials, Mechanism, Secret, Timeouts};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind};
+
+/// How the connection to the server is secured.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsMode {
+    /// STARTTLS, required: a server that does not offer it is never used in plaintext.
+    #[default]
+    Starttls,
+    /// TLS from the first byte.
+    Implicit,
+    /// No TLS; must be asked for.
+    None,
+}
+
+impl TlsMode {
+    /// The port used when the server address names none: 587, 465 or 25.
+    pub fn default_port(self) -> u16 {
+        match self {
+            TlsMode::Starttls => 587,
+            TlsMode::Implicit => 465,
+            TlsMode::None => 25,
+        }
+    }
+}
+
+impl FromStr for TlsMode {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "starttls" => Ok(TlsMode::Starttls),
+            "implicit" => Ok(TlsMode::Implicit),
+            "none" => Ok(TlsMode::None),
+            other => Err(Error::config(format!(
+                "unknown TLS mode {other:?}: expected starttls, implicit or none"
+            ))),
+        }
+    }
+}
+
+/// A server named by `smtp://HOST[:PORT]` or `smtps://HOST[:PORT]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerUrl {
+    /// Host name or IP address (IPv6 without brackets).
+    pub host: String,
+    /// Port, if the URL gave one.
+    pub port: Option<u16>,
+    /// `smtps://` asks for implicit TLS.
+    pub implicit_tls: bool,
+}
+
+impl FromStr for ServerUrl {
+    type Err = Error;
+
+    fn from_str(url: &str) -> Result<Self, Error> {
+        let bad = |why: &str| Error::config(format!("invalid server {url:?}: {why}"));
+        if url.bytes().any(|b| b.is_ascii_control() || b == b' ') {
+            return Err(bad("contains spaces or control characters"));
+        }
+        let (implicit_tls, rest) = if let Some(rest) = url.strip_prefix("smtp://") {
+            (false, rest)
+        } else if let Some(rest) = url.strip_prefix("smtps://") {
+            (true, rest)
+        } else {
+            return Err(bad("expected smtp://HOST[:PORT] or smtps://HOST[:PORT]"));
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if rest.contains(['/', '?', '#', '@']) {
+            return Err(bad("only a host and a port may follow the scheme"));
+        }
+        let (host, port) = if let Some(inner) = rest.strip_prefix('[') {
+            let (host, after) = inner.split_once(']').ok_or_else(|| bad("unclosed '['"))?;
+            let port = match after {
+                "" => None,
+                p => Some(p.strip_prefix(':').ok_or_else(|| bad("junk after ']'"))?),
+            };
+            if host.parse::<std::net::Ipv6Addr>().is_err() {
+                return Err(bad("not an IPv6 address inside [ ]"));
+            }
+            (host, port)
+        } else {
+            match rest.rsplit_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (rest, None),
+            }
+        };
+        if host.is_empty() {
+            return Err(bad("no host"));
+        }
+        let port = match port {
+            None => None,
+            Some(p) => match p.parse::<u16>() {
+                Ok(0) | Err(_) => return Err(bad("the port must be a number from 1 to 65535")),
+                Ok(n) => Some(n),
+            },
+        };
+        Ok(ServerUrl { host: host.to_string(), port, implicit_tls })
+    }
+}
+
+impl fmt::Display for ServerUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.implicit_tls { "smtps" } else { "smtp" };
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        match self.port {
+            Some(port) => write!(f, "{scheme}://{host}:{port}"),
+            None => write!(f, "{scheme}://{host}"),
+        }
+    }
+}
+
+/// Where the password comes from. A stored secret never appears in `Debug` output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordSource {
+    /// Read from this environment variable at send time.
+    Env(String),
+    /// The first line printed by this shell command, run at send time.
+    Command(String),
+    /// Kept in the store.
+    Stored(#[serde(with = "stored_secret")] Secret),
+}
+
+mod stored_secret {
+    use mailroom_smtp::Secret;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(secret: &Secret, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(secret.expose())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+        String::deserialize(d).map(Secret::new)
+    }
+}
+
+impl PasswordSource {
+    /// Fetches the password now. Errors name the source, never the secret.
+    pub fn resolve(&self) -> Result<Secret, Error> {
+        match self {
+            PasswordSource::Env(var) => std::env::var(var).map(Secret::new).map_err(|_| {
+                Error::config(format!("the password variable {var} is not set (or not UTF-8)"))
+            }),
+            PasswordSource::Command(cmd) => run_password_command(cmd),
+            PasswordSource::Stored(secret) => Ok(secret.clone()),
+        }
+    }
+}
+
+fn run_password_command(cmd: &str) -> Result<Secret, Error> {
+    let output = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| Error::config(format!("cannot run the password command: {e}")))?;
+    if !output.status.success() {
+        return Err(Error::config(format!("the password command failed ({})", output.status)));
+    }
+    let text = String::from_utf8(output.stdout)
+        .map_err(|_| Error::config("the password command printed something that is not UTF-8"))?;
+    let first = text.lines().next().unwrap_or("");
+    if first.is_empty() {
+        return Err(Error::config("the password command printed nothing"));
+    }
+    Ok(Secret::new(first))
+}
+
+/// Authentication settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthSettings {
+    /// Login name.
+    pub login: String,
+    /// Where the password comes from.
+    pub password: PasswordSource,
+    /// Mechanisms allowed (upper case names); empty means any the server offers, strongest first.
+    pub mechanisms: Vec<String>,
+}
+
+/// Everything needed to reach and use one SMTP server.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmtpSettings {
+    /// The server; `None` leaves messages queued until one is given.
+    pub server: Option<ServerUrl>,
+    /// How the connection is secured; see [`SmtpSettings::effective_tls`].
+    pub tls: Option<TlsMode>,
+    /// Name to verify the certificate against, when not the host name.
+    pub tls_server_name: Option<String>,
+    /// Extra trust anchors (PEM files).
+    pub ca_files: Vec<PathBuf>,
+    /// Name sent with EHLO; by default the host's FQDN, else an address literal.
+    pub ehlo_name: Option<String>,
+    /// One limit for connecting and for every reply, instead of RFC 5321's defaults.
+    pub timeout: Option<Duration>,
+    /// Authentication, if the server wants it.
+    pub auth: Option<AuthSettings>,
+}
+
+impl SmtpSettings {
+    /// The TLS mode in force: the one asked for, else implicit for `smtps://`, else STARTTLS.
+    pub fn effective_tls(&self) -> TlsMode {
+        match (self.tls, &self.server) {
+            (Some(mode), _) => mode,
+            (None, Some(url)) if url.implicit_tls => TlsMode::Implicit,
+            _ => TlsMode::Starttls,
+        }
+    }
+
+    /// Checks every value, without touching the network.
+    pub fn validate(&self) -> Result<(), Error> {
+        if let (Some(url), Some(mode)) = (&self.server, self.tls)
+            && url.implicit_tls
+            && mode != TlsMode::Implicit
+        {
+            return Err(Error::config(format!(
+                "{url} asks for implicit TLS, which contradicts --tls {}",
+                match mode {
+                    TlsMode::Starttls => "starttls",
+                    TlsMode::None => "none",
+                    TlsMode::Implicit => "implicit",
+                }
+            )));
+        }
+        for (what, value) in [("EHLO name", &self.ehlo_name), ("TLS server name", &self.tls_server_name)] {
+            if let Some(v) = value
+                && (v.is_empty() || v.bytes().any(|b| b.is_ascii_control() || b == b' '))
+            {
+                return Err(Error::config(format!("invalid {what} {v:?}")));
+            }
+        }
+        if let Some(t) = self.timeout
+            && (t.is_zero() || t > Duration::from_secs(3600))
+        {
+            return Err(Error::config("the timeout must be between 1 and 3600 seconds"));
+        }
+        if let Some(auth) = &self.auth {
+            if auth.login.is_empty() || auth.login.bytes().any(|b| b.is_ascii_control()) {
+                return Err(Error::config("the login name is empty or has control characters"));
+            }
+            for m in &auth.mechanisms {
+                parse_mechanism(m)?;
+            }
+        }
+        for file in &self.ca_files {
+            if !file.is_file() {
+                return Err(Error::config(format!("CA file {} cannot be read", file.display())));
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds the engine's configuration, fetching the password and reading CA files now.
+    pub fn client_config(&self) -> Result<ClientConfig, Error> {
+        self.validate()?;
+        let url = self
+            .server
+            .as_ref()
+            .ok_or_else(|| Error::config("no server given (use --server smtp://HOST[:PORT])"))?;
+        let tls = self.effective_tls();
+        let mut config = ClientConfig::new(url.host.clone(), url.port.unwrap_or(tls.default_port()));
+        config.tls = match tls {
+            TlsMode::Starttls => mailroom_smtp::TlsMode::StartTls,
+            TlsMode::Implicit => mailroom_smtp::TlsMode::Implicit,
+            TlsMode::None => mailroom_smtp::TlsMode::None,
+        };
+        config.tls_server_name = self.tls_server_name.clone();
+        for file in &self.ca_files {
+            let roots = mailroom_smtp::load_pem_certificates(file).map_err(|e| {
+                Error::new(ErrorKind::Config, format!("CA file {}", file.display())).with_source(e)
+            })?;
+            config.extra_roots.extend(roots);
+        }
+        config.ehlo_name = self.ehlo_name.clone();
+        if let Some(limit) = self.timeout {
+            config.timeouts = Timeouts::uniform(limit);
+        }
+        if let Some(auth) = &self.auth {
+            let password = auth.password.resolve()?;
+            config.credentials = Some(Credentials { username: auth.login.clone(), password });
+            if !auth.mechanisms.is_empty() {
+                let list = auth.mechanisms.iter().map(|m| parse_mechanism(m)).collect::<Result<_, _>>()?;
+                config.mechanisms = Some(list);
+            }
+        }
+        Ok(config)
+    }
+}
+
+fn parse_mechanism(name: &str) -> Result<Mechanism, Error> {
+    name.parse::<Mechanism>()
+        .map_err(|_| Error::config(format!("unknown authentication mechanism {name:?}")))
+}
