@@ -1,0 +1,134 @@
+//! Leases: a sender claims messages for a while so that no other sender, in this process or
+//! another, takes them; a lease whose holder died simply expires and can be claimed again.
+
+use std::time::{Duration, SystemTime};
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::codec::{add_micros, to_micros};
+use crate::entry::{Entry, EntryId};
+use crate::error::{InvalidOperation, Result, StoreError};
+use crate::filter::{Claim, push_in};
+use crate::ops::{Batch, parent_of, read_entry, update_fields};
+
+fn check_owner(owner: &str) -> Result<()> {
+    if owner.is_empty() {
+        return Err(StoreError::Invalid(InvalidOperation::EmptyOwner));
+    }
+    Ok(())
+}
+
+/// Claims messages as [`Store::claim`](crate::Store::claim) describes; the caller holds an
+/// immediate (write) transaction, so the select and the update cannot interleave with another
+/// claim.
+pub(crate) fn claim(conn: &Connection, c: &Claim<'_>) -> Result<Vec<Entry>> {
+    check_owner(c.owner)?;
+    if c.limit == 0 {
+        return Ok(Vec::new());
+    }
+    let now = to_micros(c.now);
+    let mut sql = String::from(
+        "SELECT id FROM entries WHERE parent = ?1 AND kind = 'message'
+         AND (scheduled IS NULL OR scheduled <= ?2)
+         AND (lease_owner IS NULL OR lease_expires IS NULL OR lease_expires <= ?2)",
+    );
+    let mut args = vec![Value::Integer(c.folder.0), Value::Integer(now)];
+    let states = c
+        .states
+        .iter()
+        .map(|s| Value::Text(s.as_str().into()))
+        .collect();
+    push_in(&mut sql, &mut args, "send_state", states);
+    if let Some(service) = c.service {
+        args.push(Value::Integer(service.0));
+        sql.push_str(&format!(" AND service = ?{}", args.len()));
+    }
+    if let Some(ids) = c.ids {
+        push_in(
+            &mut sql,
+            &mut args,
+            "id",
+            ids.iter().map(|i| Value::Integer(i.0)).collect(),
+        );
+    }
+    args.push(Value::Integer(i64::try_from(c.limit).unwrap_or(i64::MAX)));
+    sql.push_str(&format!(
+        " ORDER BY COALESCE(scheduled, date), id LIMIT ?{}",
+        args.len()
+    ));
+    let ids: Vec<EntryId> = conn
+        .prepare_cached(&sql)?
+        .query_map(rusqlite::params_from_iter(args), |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let expires = add_micros(c.now, c.lease);
+    let mut set = conn
+        .prepare_cached("UPDATE entries SET lease_owner = ?2, lease_expires = ?3 WHERE id = ?1")?;
+    let mut claimed = Vec::with_capacity(ids.len());
+    for id in ids {
+        set.execute(params![id, c.owner, expires])?;
+        claimed.push(read_entry(conn, id)?);
+    }
+    Ok(claimed)
+}
+
+/// Extends a lease `owner` holds to `now + lease`; false if `owner` does not hold it.
+pub(crate) fn renew(
+    conn: &Connection,
+    id: EntryId,
+    owner: &str,
+    now: SystemTime,
+    lease: Duration,
+) -> Result<bool> {
+    check_owner(owner)?;
+    let n = conn
+        .prepare_cached("UPDATE entries SET lease_expires = ?3 WHERE id = ?1 AND lease_owner = ?2")?
+        .execute(params![id, owner, add_micros(now, lease)])?;
+    if n == 0 {
+        parent_of(conn, id)?;
+    }
+    Ok(n > 0)
+}
+
+/// Clears a lease if `owner` holds it; a lease held by someone else is left alone.
+pub(crate) fn release(conn: &Connection, id: EntryId, owner: &str) -> Result<()> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE entries SET lease_owner = NULL, lease_expires = NULL
+             WHERE id = ?1 AND lease_owner = ?2",
+        )?
+        .execute(params![id, owner])?;
+    if n == 0 {
+        parent_of(conn, id)?;
+    }
+    Ok(())
+}
+
+impl Batch<'_> {
+    /// Records a sender's outcome; see [`Store::finish`](crate::Store::finish).
+    pub fn finish(&mut self, entry: &Entry, owner: &str, move_to: Option<EntryId>) -> Result<()> {
+        check_owner(owner)?;
+        let holder: Option<Option<String>> = self
+            .conn
+            .prepare_cached("SELECT lease_owner FROM entries WHERE id = ?1")?
+            .query_row([entry.id], |r| r.get(0))
+            .optional()?;
+        match holder {
+            None => return Err(StoreError::NotFound(entry.id)),
+            Some(Some(h)) if h == owner => {}
+            Some(_) => {
+                return Err(StoreError::LeaseLost {
+                    id: entry.id,
+                    owner: owner.into(),
+                });
+            }
+        }
+        update_fields(self.conn, entry)?;
+        self.events
+            .push(crate::events::Event::Changed { id: entry.id });
+        if let Some(parent) = move_to {
+            self.move_to(entry.id, parent)?;
+        }
+        release(self.conn, entry.id, owner)
+    }
+}

@@ -1,0 +1,237 @@
+//! Named streams per entry, stored as 64 KiB chunk rows so that neither writing nor reading ever
+//! holds more than one chunk in memory. A stream is replaced as a whole: the new version gets a
+//! new stream id, so a reader of the old version sees an error, never a mix of both.
+
+use std::io::{self, Read};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::entry::EntryId;
+use crate::error::{InvalidOperation, Result, StoreError};
+use crate::ops::{Batch, parent_of};
+
+/// Size of one stored chunk.
+pub(crate) const CHUNK: usize = 64 * 1024;
+
+fn check_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > 255 || name.chars().any(char::is_control) {
+        return Err(StoreError::Invalid(InvalidOperation::StreamName(
+            name.to_owned(),
+        )));
+    }
+    Ok(())
+}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+fn fill(data: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match data.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Replaces (or creates) stream `name` of entry `id` with everything `data` yields.
+pub(crate) fn write(
+    conn: &Connection,
+    id: EntryId,
+    name: &str,
+    data: &mut dyn Read,
+) -> Result<u64> {
+    check_name(name)?;
+    parent_of(conn, id)?;
+    conn.prepare_cached("DELETE FROM streams WHERE entry = ?1 AND name = ?2")?
+        .execute(params![id, name])?;
+    conn.prepare_cached("INSERT INTO streams (entry, name, size) VALUES (?1, ?2, 0)")?
+        .execute(params![id, name])?;
+    let sid = conn.last_insert_rowid();
+    let mut insert =
+        conn.prepare_cached("INSERT INTO chunks (stream, seq, data) VALUES (?1, ?2, ?3)")?;
+    let mut buf = vec![0u8; CHUNK];
+    let mut total: u64 = 0;
+    let mut seq: i64 = 0;
+    loop {
+        let n = fill(data, &mut buf).map_err(|source| StoreError::Io {
+            context: format!("reading the data for stream {name:?} of entry {id}"),
+            source,
+        })?;
+        if n == 0 {
+            break;
+        }
+        insert.execute(params![sid, seq, &buf[..n]])?;
+        seq += 1;
+        total += n as u64;
+        if n < CHUNK {
+            break;
+        }
+    }
+    conn.prepare_cached("UPDATE streams SET size = ?2 WHERE id = ?1")?
+        .execute(params![sid, i64::try_from(total).unwrap_or(i64::MAX)])?;
+    Ok(total)
+}
+
+/// Copies every stream of `from` to `to` inside the database (no data passes through memory
+/// beyond SQLite's page cache).
+pub(crate) fn copy_all(conn: &Connection, from: EntryId, to: EntryId) -> Result<()> {
+    let streams: Vec<(i64, String, i64)> = conn
+        .prepare_cached("SELECT id, name, size FROM streams WHERE entry = ?1")?
+        .query_map([from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (sid, name, size) in streams {
+        conn.prepare_cached("INSERT INTO streams (entry, name, size) VALUES (?1, ?2, ?3)")?
+            .execute(params![to, name, size])?;
+        let new = conn.last_insert_rowid();
+        conn.prepare_cached(
+            "INSERT INTO chunks (stream, seq, data) SELECT ?2, seq, data FROM chunks
+             WHERE stream = ?1",
+        )?
+        .execute([sid, new])?;
+    }
+    Ok(())
+}
+
+/// The names of an entry's streams, sorted.
+pub(crate) fn names(conn: &Connection, id: EntryId) -> Result<Vec<String>> {
+    parent_of(conn, id)?;
+    let names = conn
+        .prepare_cached("SELECT name FROM streams WHERE entry = ?1 ORDER BY name")?
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(names)
+}
+
+/// Finds a stream: its id and size.
+pub(crate) fn find(conn: &Connection, id: EntryId, name: &str) -> Result<(i64, u64)> {
+    let found: Option<(i64, i64)> = conn
+        .prepare_cached("SELECT id, size FROM streams WHERE entry = ?1 AND name = ?2")?
+        .query_row(params![id, name], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match found {
+        Some((sid, size)) => Ok((sid, u64::try_from(size).unwrap_or(0))),
+        None => {
+            parent_of(conn, id)?;
+            Err(StoreError::StreamNotFound {
+                entry: id,
+                name: name.to_owned(),
+            })
+        }
+    }
+}
+
+impl Batch<'_> {
+    /// Replaces (or creates) a stream; see [`Store::write_stream`](crate::Store::write_stream).
+    pub fn write_stream(&mut self, id: EntryId, name: &str, data: &mut dyn Read) -> Result<u64> {
+        let n = write(self.conn, id, name, data)?;
+        self.events.push(crate::events::Event::Changed { id });
+        Ok(n)
+    }
+
+    /// Deletes a stream; returns whether it existed.
+    pub fn delete_stream(&mut self, id: EntryId, name: &str) -> Result<bool> {
+        parent_of(self.conn, id)?;
+        let gone = self
+            .conn
+            .prepare_cached("DELETE FROM streams WHERE entry = ?1 AND name = ?2")?
+            .execute(params![id, name])?;
+        if gone > 0 {
+            self.events.push(crate::events::Event::Changed { id });
+        }
+        Ok(gone > 0)
+    }
+}
+
+/// Reads one stream chunk by chunk; memory use stays at one chunk whatever the stream's size.
+///
+/// If the stream is replaced or deleted while being read, the next read fails with
+/// [`io::ErrorKind::NotFound`] rather than returning bytes of two versions.
+pub struct StreamReader {
+    conn: Arc<Mutex<Connection>>,
+    stream: i64,
+    len: u64,
+    next_seq: i64,
+    delivered: u64,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl std::fmt::Debug for StreamReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamReader")
+            .field("len", &self.len)
+            .field("delivered", &self.delivered)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamReader {
+    pub(crate) fn new(conn: Arc<Mutex<Connection>>, stream: i64, len: u64) -> Self {
+        StreamReader {
+            conn,
+            stream,
+            len,
+            next_seq: 0,
+            delivered: 0,
+            buf: Vec::new(),
+            pos: 0,
+        }
+    }
+
+    /// The stream's length in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the stream is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn next_chunk(&mut self) -> io::Result<bool> {
+        if self.delivered >= self.len {
+            return Ok(false);
+        }
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let chunk: Option<Vec<u8>> = conn
+            .prepare_cached("SELECT data FROM chunks WHERE stream = ?1 AND seq = ?2")
+            .and_then(|mut s| {
+                s.query_row([self.stream, self.next_seq], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(io::Error::other)?;
+        drop(conn);
+        match chunk {
+            Some(data) if !data.is_empty() => {
+                self.buf = data;
+                self.pos = 0;
+                self.next_seq += 1;
+                Ok(true)
+            }
+            _ => Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "the stream was replaced or deleted while being read",
+            )),
+        }
+    }
+}
+
+impl Read for StreamReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        if self.pos >= self.buf.len() && !self.next_chunk()? {
+            return Ok(0);
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        self.delivered += n as u64;
+        Ok(n)
+    }
+}
