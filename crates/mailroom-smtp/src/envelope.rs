@@ -1,0 +1,186 @@
+//! The envelope and the checks and encodings applied to its addresses.
+
+use crate::error::Error;
+
+/// What a delivery status notification should return (RFC 3461 `RET`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DsnReturn {
+    /// The whole message.
+    Full,
+    /// Headers only.
+    Headers,
+}
+
+/// When a recipient's DSN is wanted (RFC 3461 `NOTIFY`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DsnNotify {
+    /// Never (must stand alone).
+    Never,
+    /// On success.
+    Success,
+    /// On failure.
+    Failure,
+    /// On delay.
+    Delay,
+}
+
+/// Delivery status notification requests, sent only when the server offers DSN.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Dsn {
+    /// `RET=` on MAIL.
+    pub ret: Option<DsnReturn>,
+    /// `ENVID=` on MAIL (xtext-encoded on the wire).
+    pub envid: Option<String>,
+    /// `NOTIFY=` on every RCPT; empty sends none.
+    pub notify: Vec<DsnNotify>,
+    /// Send `ORCPT=` with each recipient's address.
+    pub orcpt: bool,
+}
+
+/// Sender and recipients of one message, and what its content needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Envelope {
+    /// Reverse path; empty for the null sender (bounces).
+    pub from: String,
+    /// Forward paths, one transaction for all of them.
+    pub recipients: Vec<String>,
+    /// DSN requests.
+    pub dsn: Option<Dsn>,
+    /// The headers need SMTPUTF8 (non-ASCII addresses in them). Addresses are checked anyway.
+    pub smtputf8: bool,
+    /// The content has 8-bit bytes and needs `BODY=8BITMIME`.
+    pub body_8bit: bool,
+    /// Ask for REQUIRETLS (RFC 8689); refused when the server does not offer it.
+    pub require_tls: bool,
+}
+
+impl Envelope {
+    /// An envelope with no special needs.
+    pub fn new(
+        from: impl Into<String>,
+        recipients: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        Envelope {
+            from: from.into(),
+            recipients: recipients.into_iter().map(Into::into).collect(),
+            ..Envelope::default()
+        }
+    }
+}
+
+/// An address ready for the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WireAddress {
+    /// The address with the domain as A-labels.
+    pub(crate) text: String,
+    /// Whether the local part is not ASCII (SMTPUTF8 required).
+    pub(crate) needs_utf8: bool,
+}
+
+/// Refuses CR, LF and NUL anywhere in a command argument.
+pub(crate) fn check_argument(what: &str, value: &str) -> Result<(), Error> {
+    if let Some(c) = value.chars().find(|c| matches!(c, '\r' | '\n' | '\0')) {
+        return Err(Error::input(format!(
+            "{what} contains a forbidden character {c:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks an address and converts an internationalised domain to A-labels.
+pub(crate) fn wire_address(what: &str, address: &str) -> Result<WireAddress, Error> {
+    check_argument(what, address)?;
+    if address.is_empty() {
+        return Ok(WireAddress {
+            text: String::new(),
+            needs_utf8: false,
+        });
+    }
+    if let Some(c) = address
+        .chars()
+        .find(|c| c.is_control() || matches!(c, '<' | '>' | ' '))
+    {
+        return Err(Error::input(format!("{what} {address:?} contains {c:?}")));
+    }
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return Err(Error::input(format!("{what} {address:?} has no domain")));
+    };
+    if local.is_empty() || domain.is_empty() {
+        return Err(Error::input(format!("{what} {address:?} is incomplete")));
+    }
+    let domain = if domain.starts_with('[') || domain.is_ascii() {
+        domain.to_owned()
+    } else {
+        idna::domain_to_ascii(domain)
+            .map_err(|_| Error::input(format!("{what} {address:?} has an invalid domain")))?
+    };
+    Ok(WireAddress {
+        text: format!("{local}@{domain}"),
+        needs_utf8: !local.is_ascii(),
+    })
+}
+
+/// RFC 3461 xtext.
+pub(crate) fn xtext(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if (33..=126).contains(&b) && b != b'+' && b != b'=' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("+{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The ORCPT value: `rfc822;` with xtext, or RFC 6533 `utf-8;` for non-ASCII addresses.
+pub(crate) fn orcpt(address: &str) -> String {
+    if address.is_ascii() {
+        return format!("rfc822;{}", xtext(address));
+    }
+    let mut out = String::from("utf-8;");
+    for c in address.chars() {
+        if c.is_ascii_graphic() && !matches!(c, '+' | '=' | '\\') {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\x{{{:X}}}", u32::from(c)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idn_domain_becomes_a_labels() {
+        let w = wire_address("recipient", "user@bücher.example").unwrap();
+        assert_eq!(w.text, "user@xn--bcher-kva.example");
+        assert!(!w.needs_utf8);
+    }
+
+    #[test]
+    fn non_ascii_local_part_needs_smtputf8() {
+        assert!(
+            wire_address("recipient", "jöran@example.org")
+                .unwrap()
+                .needs_utf8
+        );
+    }
+
+    #[test]
+    fn crlf_and_nul_are_refused() {
+        for bad in ["a@b\r\nRCPT TO:<x@y>", "a@b\n", "a\0@b"] {
+            let err = wire_address("recipient", bad).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::Input, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn xtext_and_orcpt_encode_specials() {
+        assert_eq!(xtext("a+b=c d"), "a+2Bb+3Dc+20d");
+        assert_eq!(orcpt("a+b@x.org"), "rfc822;a+2Bb@x.org");
+        assert_eq!(orcpt("ö@x.org"), "utf-8;\\x{F6}@x.org");
+    }
+}

@@ -1,0 +1,484 @@
+//! The tokio + rustls transport around the sans-IO core.
+
+mod stream;
+mod tls;
+
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use base64::Engine;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+use crate::caps::Capabilities;
+use crate::config::{ClientConfig, TlsMode};
+use crate::core::{BodyMode, Core, CoreConfig, LinkLoss, Wait};
+use crate::delivery::Delivery;
+use crate::envelope::{Envelope, check_argument};
+use crate::error::{Error, Phase};
+use crate::event::{Event, Observer, SessionState};
+use stream::Stream;
+
+/// Content is read and written in blocks of this size (also the BDAT chunk size).
+const BLOCK: usize = 64 * 1024;
+/// Longest wait for the reply to a QUIT.
+const QUIT_WAIT: Duration = Duration::from_secs(30);
+
+/// An open SMTP session: connected, greeted, secured and authenticated, ready for messages.
+///
+/// One session carries any number of transactions. When the server closes it (421, 221 or
+/// end of stream) between messages, `send` notices and reconnects first.
+pub struct Session {
+    config: ClientConfig,
+    observer: Option<Arc<dyn Observer>>,
+    stream: Option<Stream>,
+    core: Core,
+    read_buf: Box<[u8]>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("host", &self.config.host)
+            .field("port", &self.config.port)
+            .field("open", &self.is_open())
+            .finish()
+    }
+}
+
+impl Session {
+    /// Connects, reads the greeting, says EHLO, secures the link and authenticates.
+    pub async fn connect(
+        config: &ClientConfig,
+        observer: Option<Arc<dyn Observer>>,
+    ) -> Result<Session, Error> {
+        let notify = |event: Event| {
+            if let Some(o) = &observer {
+                o.event(&event);
+            }
+        };
+        if let Some(name) = &config.ehlo_name {
+            check_argument("EHLO name", name)?;
+            if name.is_empty() || name.contains(' ') {
+                return Err(Error::input(format!("EHLO name {name:?} is not a domain")));
+            }
+        }
+        if let Some(c) = &config.credentials {
+            check_argument("user name", &c.username)?;
+        }
+        let tls = match config.tls {
+            TlsMode::None => None,
+            _ => Some((tls::client_config(config)?, tls::server_name(config)?)),
+        };
+        notify(Event::State(SessionState::Connecting));
+        let tcp = connect_tcp(config).await?;
+        let local = tcp.local_addr().map_err(|source| Error::Io {
+            phase: Phase::Connect,
+            source,
+        })?;
+        let ehlo_name = config
+            .ehlo_name
+            .clone()
+            .unwrap_or_else(|| tls::default_ehlo_name(local));
+        let mut stream = Stream::Plain(tcp);
+        if config.tls == TlsMode::Implicit {
+            notify(Event::State(SessionState::Tls));
+            let Stream::Plain(tcp) = stream else {
+                unreachable!("fresh stream is plain")
+            };
+            stream = handshake(tcp, tls.as_ref(), config.timeouts.connect).await?;
+        }
+        let core = Core::new(
+            CoreConfig {
+                ehlo_name,
+                tls: config.tls,
+                credentials: config.credentials.clone(),
+                mechanisms: config.mechanisms.clone(),
+                disable: config.disable,
+                transcript: config.transcript.clone(),
+                nonce: fresh_nonce(),
+            },
+            config.tls == TlsMode::Implicit,
+        );
+        let mut session = Session {
+            config: config.clone(),
+            observer,
+            stream: Some(stream),
+            core,
+            read_buf: vec![0; 16 * 1024].into_boxed_slice(),
+        };
+        session.drive().await;
+        match session.core.wait() {
+            Wait::Ready => Ok(session),
+            _ => {
+                session.close_stream().await;
+                Err(session.core.take_failure().unwrap_or(Error::Closed {
+                    phase: Phase::Greeting,
+                    reply: None,
+                }))
+            }
+        }
+    }
+
+    /// Capabilities from the last EHLO (after TLS when TLS is used).
+    pub fn capabilities(&self) -> &Capabilities {
+        self.core.capabilities()
+    }
+
+    /// Whether the session is open; false once the server closed it (421, 221, end of stream).
+    pub fn is_open(&self) -> bool {
+        self.core.is_open() && self.stream.is_some()
+    }
+
+    /// Whether the link is protected by TLS.
+    pub fn is_tls(&self) -> bool {
+        self.core.tls_active()
+    }
+
+    /// Sends one message: `body` is the raw RFC 5322 message with any line endings, streamed;
+    /// `size` (its length in bytes, if known) feeds SIZE and progress events.
+    ///
+    /// A refused MAIL FROM and a 421 are an `Err`; so is any failure before a recipient was
+    /// accepted. Per-recipient results and the content's fate are in the `Delivery`.
+    pub async fn send<R: AsyncRead + Unpin>(
+        &mut self,
+        envelope: &Envelope,
+        mut body: R,
+        size: Option<u64>,
+    ) -> Result<Delivery, Error> {
+        self.notice_idle_close();
+        if !self.is_open() {
+            tracing::debug!("session closed by the server: reconnecting");
+            let fresh = Session::connect(&self.config, self.observer.clone()).await?;
+            *self = fresh;
+        }
+        self.core.begin(envelope, size)?;
+        self.drive().await;
+        if let Wait::Body(mode) = self.core.wait() {
+            self.stream_body(mode, &mut body, size).await;
+        }
+        let result = self.core.take_outcome();
+        if !self.core.is_open() {
+            self.close_stream().await;
+        }
+        match result {
+            Some(result) => result,
+            None => Err(self.core.take_failure().unwrap_or(Error::Closed {
+                phase: Phase::MailFrom,
+                reply: None,
+            })),
+        }
+    }
+
+    /// Says QUIT and closes the connection.
+    pub async fn quit(mut self) -> Result<(), Error> {
+        self.core.quit();
+        self.drive().await;
+        self.close_stream().await;
+        Ok(())
+    }
+
+    fn emit(&mut self) {
+        let events = self.core.take_events();
+        if let Some(observer) = &self.observer {
+            for event in &events {
+                observer.event(event);
+            }
+        }
+    }
+
+    fn timeout_for(&self, phase: Phase) -> Duration {
+        let t = &self.config.timeouts;
+        match phase {
+            Phase::Connect | Phase::TlsHandshake => t.connect,
+            Phase::Greeting => t.greeting,
+            Phase::MailFrom => t.mail,
+            Phase::RcptTo => t.rcpt,
+            Phase::Data => t.data_go,
+            Phase::Message | Phase::Bdat => t.data_block,
+            Phase::DataEnd => t.data_done,
+            Phase::Quit => t.command.min(QUIT_WAIT),
+            _ => t.command,
+        }
+    }
+
+    /// Runs the core until it needs the caller (content, or a new transaction) or closes.
+    async fn drive(&mut self) {
+        loop {
+            self.emit();
+            if self.core.output_len() > 0 {
+                let limit = match self.core.wait() {
+                    Wait::Reply(Phase::DataEnd | Phase::Bdat) | Wait::Body(_) => {
+                        self.config.timeouts.data_block
+                    }
+                    _ => self.config.timeouts.command,
+                };
+                if let Err(loss) = self.flush(limit).await {
+                    self.core.link_lost(loss);
+                    continue;
+                }
+            }
+            match self.core.wait() {
+                Wait::Reply(phase) => {
+                    let limit = self.timeout_for(phase);
+                    match self.read(limit).await {
+                        Ok(0) => self.core.link_lost(LinkLoss::Eof),
+                        Ok(n) => {
+                            let (core, buf) = (&mut self.core, &self.read_buf);
+                            core.receive(&buf[..n]);
+                        }
+                        Err(loss) => self.core.link_lost(loss),
+                    }
+                }
+                Wait::Tls => self.start_tls().await,
+                Wait::Body(_) | Wait::Ready => return,
+                Wait::Closed => {
+                    self.emit();
+                    self.close_stream().await;
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn flush(&mut self, limit: Duration) -> Result<(), LinkLoss> {
+        let data = self.core.take_output();
+        let Some(stream) = self.stream.as_mut() else {
+            return Err(LinkLoss::Eof);
+        };
+        match timeout(limit, async {
+            stream.write_all(&data).await?;
+            stream.flush().await
+        })
+        .await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(LinkLoss::Io(e)),
+            Err(_) => Err(LinkLoss::Timeout),
+        }
+    }
+
+    async fn read(&mut self, limit: Duration) -> Result<usize, LinkLoss> {
+        let Some(stream) = self.stream.as_mut() else {
+            return Err(LinkLoss::Eof);
+        };
+        match timeout(limit, stream.read(&mut self.read_buf)).await {
+            Ok(Ok(n)) => Ok(n),
+            Ok(Err(e)) => Err(LinkLoss::Io(e)),
+            Err(_) => Err(LinkLoss::Timeout),
+        }
+    }
+
+    async fn start_tls(&mut self) {
+        let tls = match (
+            tls::client_config(&self.config),
+            tls::server_name(&self.config),
+        ) {
+            (Ok(c), Ok(n)) => (c, n),
+            (Err(e), _) | (_, Err(e)) => return self.core.link_lost(LinkLoss::Tls(e)),
+        };
+        match self.stream.take() {
+            Some(Stream::Plain(tcp)) => {
+                match handshake(tcp, Some(&tls), self.config.timeouts.connect).await {
+                    Ok(stream) => {
+                        self.stream = Some(stream);
+                        self.core.tls_established();
+                    }
+                    Err(e) => self.core.link_lost(LinkLoss::Tls(e)),
+                }
+            }
+            other => {
+                self.stream = other;
+                self.core
+                    .link_lost(LinkLoss::Tls(Error::tls("STARTTLS inside TLS")));
+            }
+        }
+    }
+
+    async fn stream_body<R: AsyncRead + Unpin>(
+        &mut self,
+        mode: BodyMode,
+        body: &mut R,
+        size: Option<u64>,
+    ) {
+        let mut sent = 0u64;
+        let mut buf = vec![0u8; BLOCK];
+        match mode {
+            BodyMode::Data => loop {
+                let n = match body.read(&mut buf).await {
+                    Ok(n) => n,
+                    Err(e) => return self.body_failed(e).await,
+                };
+                if n == 0 {
+                    // The rest of the content and the final dot leave in one write.
+                    self.core.body_end();
+                    self.drive().await;
+                    self.progress(sent, size);
+                    return;
+                }
+                self.core.body_data(&buf[..n]);
+                sent += n as u64;
+                if self.core.output_len() >= BLOCK {
+                    if let Err(loss) = self.flush(self.config.timeouts.data_block).await {
+                        self.core.link_lost(loss);
+                        self.drive().await;
+                        return;
+                    }
+                    self.progress(sent, size);
+                }
+            },
+            BodyMode::Bdat => {
+                let mut current = match read_full(body, &mut buf).await {
+                    Ok(n) => buf[..n].to_vec(),
+                    Err(e) => return self.body_failed(e).await,
+                };
+                loop {
+                    let next = if current.len() < BLOCK {
+                        Vec::new()
+                    } else {
+                        match read_full(body, &mut buf).await {
+                            Ok(n) => buf[..n].to_vec(),
+                            Err(e) => return self.body_failed(e).await,
+                        }
+                    };
+                    let last = next.is_empty();
+                    self.core.bdat_chunk(&current, last);
+                    sent += current.len() as u64;
+                    self.drive().await;
+                    self.progress(sent, size);
+                    if last || !matches!(self.core.wait(), Wait::Body(_)) {
+                        return;
+                    }
+                    current = next;
+                }
+            }
+        }
+    }
+
+    async fn body_failed(&mut self, error: std::io::Error) {
+        tracing::warn!(%error, "reading the message failed: dropping the connection");
+        self.core.body_failed(error);
+        self.close_stream().await;
+    }
+
+    fn progress(&self, sent: u64, total: Option<u64>) {
+        if let Some(observer) = &self.observer {
+            observer.event(&Event::BytesSent { sent, total });
+        }
+    }
+
+    /// Notices, without waiting, a server that closed the idle session (421 or end of stream).
+    fn notice_idle_close(&mut self) {
+        if !matches!(self.core.wait(), Wait::Ready) {
+            return;
+        }
+        let Some(stream) = self.stream.as_mut() else {
+            return;
+        };
+        let mut probe = [0u8; 512];
+        let mut buf = ReadBuf::new(&mut probe);
+        let mut cx = Context::from_waker(Waker::noop());
+        let closed = match std::pin::Pin::new(stream).poll_read(&mut cx, &mut buf) {
+            Poll::Pending => false,
+            Poll::Ready(Ok(())) => {
+                let seen = String::from_utf8_lossy(buf.filled()).into_owned();
+                tracing::debug!(seen = %seen.trim_end(), "server spoke or closed while idle");
+                true
+            }
+            Poll::Ready(Err(_)) => true,
+        };
+        if closed {
+            self.core.link_lost(LinkLoss::Eof);
+            self.core.take_failure();
+            self.stream = None;
+        }
+    }
+
+    async fn close_stream(&mut self) {
+        if let Some(mut stream) = self.stream.take() {
+            let _ = timeout(Duration::from_secs(1), stream.shutdown()).await;
+        }
+    }
+}
+
+async fn read_full<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let n = reader.read(&mut buf[filled..]).await?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    Ok(filled)
+}
+
+async fn connect_tcp(config: &ClientConfig) -> Result<TcpStream, Error> {
+    let address = format!("{}:{}", config.host, config.port);
+    let host = config.host.trim_start_matches('[').trim_end_matches(']');
+    let connect_error = |source| Error::Connect {
+        address: address.clone(),
+        source,
+    };
+    let attempt = async {
+        let mut last = None;
+        for addr in tokio::net::lookup_host((host, config.port)).await? {
+            match TcpStream::connect(addr).await {
+                Ok(tcp) => return Ok(tcp),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| std::io::Error::other("host name resolved to no address")))
+    };
+    let tcp = match timeout(config.timeouts.connect, attempt).await {
+        Ok(result) => result.map_err(connect_error)?,
+        Err(_) => {
+            return Err(Error::Timeout {
+                phase: Phase::Connect,
+            });
+        }
+    };
+    // Small command groups and the final dot must never wait on Nagle's algorithm.
+    tcp.set_nodelay(true).map_err(connect_error)?;
+    Ok(tcp)
+}
+
+type TlsSetup = (
+    Arc<rustls::ClientConfig>,
+    rustls_pki_types::ServerName<'static>,
+);
+
+async fn handshake(
+    tcp: TcpStream,
+    tls: Option<&TlsSetup>,
+    limit: Duration,
+) -> Result<Stream, Error> {
+    let Some((config, name)) = tls else {
+        return Err(Error::tls("TLS is not configured"));
+    };
+    let connector = tokio_rustls::TlsConnector::from(config.clone());
+    match timeout(limit, connector.connect(name.clone(), tcp)).await {
+        Ok(Ok(stream)) => Ok(Stream::Tls(Box::new(stream))),
+        Ok(Err(e)) => Err(Error::Tls {
+            message: "handshake failed".into(),
+            source: Some(Box::new(e)),
+        }),
+        Err(_) => Err(Error::Timeout {
+            phase: Phase::TlsHandshake,
+        }),
+    }
+}
+
+fn fresh_nonce() -> String {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 18];
+    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        bytes[..16].copy_from_slice(&t.as_nanos().to_le_bytes());
+    }
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
