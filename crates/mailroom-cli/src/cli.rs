@@ -30,7 +30,7 @@ pub struct Cli {
 pub enum Command {
     /// Create a message, store it in the Outbox, and send it (now, with the next connection, or
     /// on request)
-    Send(SendArgs),
+    Send(Box<SendArgs>),
     /// Send every queued message now (waiting, scheduled, deferred and on-request ones)
     Flush(FlushArgs),
 }
@@ -89,7 +89,12 @@ pub struct ServerArgs {
     pub user: Option<String>,
 
     /// Read the password from this environment variable
-    #[arg(long, value_name = "VAR", requires = "user", conflicts_with = "password_command")]
+    #[arg(
+        long,
+        value_name = "VAR",
+        requires = "user",
+        conflicts_with = "password_command"
+    )]
     pub password_env: Option<String>,
 
     /// Run this shell command and use the first line it prints as the password
@@ -133,7 +138,12 @@ pub struct SendArgs {
     pub bcc: Vec<String>,
 
     /// The subject
-    #[arg(long, value_name = "TEXT", help_heading = "Message", conflicts_with = "raw")]
+    #[arg(
+        long,
+        value_name = "TEXT",
+        help_heading = "Message",
+        conflicts_with = "raw"
+    )]
     pub subject: Option<String>,
 
     /// The body text
@@ -141,7 +151,12 @@ pub struct SendArgs {
     pub body: Option<String>,
 
     /// Read the body text from a file (UTF-8)
-    #[arg(long, value_name = "PATH", help_heading = "Message", conflicts_with = "raw")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "Message",
+        conflicts_with = "raw"
+    )]
     pub body_file: Option<PathBuf>,
 
     /// Send a ready RFC 5322 message from a file, or `-` for standard input, as is (line

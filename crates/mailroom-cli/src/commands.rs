@@ -25,7 +25,7 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Flush(a) => a.output.json,
     };
     let result = match cli.command {
-        Command::Send(args) => send(cli.store, args).await,
+        Command::Send(args) => send(cli.store, *args).await,
         Command::Flush(args) => flush(cli.store, args).await,
     };
     match result {
@@ -45,7 +45,11 @@ async fn send(store_dir: Option<PathBuf>, args: SendArgs) -> Result<Exit, CliErr
             "--when now needs --server (or use --when next-connection or on-request to queue)"
         )));
     }
-    let config = if sends_now { Some(settings.client_config()?) } else { None };
+    let config = if sends_now {
+        Some(settings.client_config()?)
+    } else {
+        None
+    };
     let when = match args.when {
         When::Now => SendOption::Immediately,
         When::NextConnection => SendOption::NextConnection,
@@ -72,10 +76,13 @@ async fn send(store_dir: Option<PathBuf>, args: SendArgs) -> Result<Exit, CliErr
 
     let reports = match config {
         Some(config) => {
-            let sender = Sender::new(store.clone(), settings.clone(), None).with_client_config(config);
+            let sender =
+                Sender::new(store.clone(), settings.clone(), None).with_client_config(config);
             sender.send(Selection::Ids(vec![id])).await?
         }
-        None => vec![MessageReport::from_entry(&store.entry(id).map_err(mailroom::Error::from)?)],
+        None => vec![MessageReport::from_entry(
+            &store.entry(id).map_err(mailroom::Error::from)?,
+        )],
     };
     print_reports(&reports, args.output.json, false, &settings);
     Ok(Exit::for_reports(&reports))
@@ -120,7 +127,10 @@ fn build_content(args: &SendArgs) -> Result<Content, CliError> {
     let from = args.from.as_deref().ok_or_else(|| {
         CliError::input(anyhow::anyhow!("--from is required (the message's author)"))
     })?;
-    let mut message = Message { from: Some(parse_mailbox("--from address", from)?), ..Message::default() };
+    let mut message = Message {
+        from: Some(parse_mailbox("--from address", from)?),
+        ..Message::default()
+    };
     for (list, values, what) in [
         (&mut message.to, &args.to, "--to address"),
         (&mut message.cc, &args.cc, "--cc address"),
@@ -163,8 +173,16 @@ fn settings_from(args: &ServerArgs) -> Result<SmtpSettings, CliError> {
                     )));
                 }
             };
-            let mechanisms = args.auth.iter().map(|m| m.trim().to_ascii_uppercase()).collect();
-            Some(AuthSettings { login: login.clone(), password, mechanisms })
+            let mechanisms = args
+                .auth
+                .iter()
+                .map(|m| m.trim().to_ascii_uppercase())
+                .collect();
+            Some(AuthSettings {
+                login: login.clone(),
+                password,
+                mechanisms,
+            })
         }
     };
     if auth.is_none() && !args.auth.is_empty() {

@@ -34,9 +34,8 @@ impl Exit {
         for r in reports {
             let this = if r.auth_refused() {
                 Exit::NoPerm
-            } else if r.failed() {
-                Exit::Unavailable
-            } else if r.error.as_ref().is_some_and(|e| e.kind == "tls") {
+            } else if r.failed() || r.error.as_ref().is_some_and(|e| e.kind == "tls") {
+                // A refused TLS policy or certificate will not fix itself by waiting.
                 Exit::Unavailable
             } else if r.pending() && r.state != mailroom::store::SendState::UponRequest {
                 Exit::TempFail
@@ -59,7 +58,11 @@ impl Exit {
     }
 
     fn max_severity(self, other: Exit) -> Exit {
-        if other.rank() > self.rank() { other } else { self }
+        if other.rank() > self.rank() {
+            other
+        } else {
+            self
+        }
     }
 }
 
@@ -73,7 +76,11 @@ pub struct CliError {
 
 impl CliError {
     pub fn new(exit: Exit, kind: &'static str, error: impl Into<anyhow::Error>) -> CliError {
-        CliError { exit, kind, error: error.into() }
+        CliError {
+            exit,
+            kind,
+            error: error.into(),
+        }
     }
 
     pub fn input(error: impl Into<anyhow::Error>) -> CliError {

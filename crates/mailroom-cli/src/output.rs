@@ -45,17 +45,31 @@ pub fn summary(r: &MessageReport, settings: &SmtpSettings) -> String {
     let count = |s: RecipientState| r.recipients.iter().filter(|x| x.state == s).count();
     let total = r.recipients.len();
     let accepted = count(RecipientState::Accepted);
-    let server = settings.server.as_ref().map(|s| s.to_string()).unwrap_or_default();
+    let server = settings
+        .server
+        .as_ref()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
     let why = r.error.as_ref().map(|e| e.message.as_str()).unwrap_or("");
     match r.state {
         SendState::Sent if accepted == total => {
-            format!("message {}: sent to {total} recipient{} via {server}", r.id, plural(total))
+            format!(
+                "message {}: sent to {total} recipient{} via {server}",
+                r.id,
+                plural(total)
+            )
         }
-        SendState::Sent => format!("message {}: sent to {accepted} of {total} recipients; {why}", r.id),
+        SendState::Sent => format!(
+            "message {}: sent to {accepted} of {total} recipients; {why}",
+            r.id
+        ),
         SendState::Failed => format!("message {}: failed: {why}", r.id),
         SendState::Uncertain => format!("message {}: outcome unknown: {why}", r.id),
         SendState::UponRequest => {
-            format!("message {}: stored in the Outbox; it is sent on request (mailroom flush)", r.id)
+            format!(
+                "message {}: stored in the Outbox; it is sent on request (mailroom flush)",
+                r.id
+            )
         }
         SendState::Waiting if r.error.is_none() => format!(
             "message {}: queued in the Outbox, waiting for the next connection (mailroom flush)",
@@ -66,8 +80,16 @@ pub fn summary(r: &MessageReport, settings: &SmtpSettings) -> String {
             r.id
         ),
         state => {
-            let done = if accepted > 0 { format!(" ({accepted} of {total} accepted)") } else { String::new() };
-            format!("message {}: left queued ({}){done}: {why}", r.id, state_name(state))
+            let done = if accepted > 0 {
+                format!(" ({accepted} of {total} accepted)")
+            } else {
+                String::new()
+            };
+            format!(
+                "message {}: left queued ({}){done}: {why}",
+                r.id,
+                state_name(state)
+            )
         }
     }
 }

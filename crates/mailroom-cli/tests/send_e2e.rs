@@ -17,7 +17,10 @@ const WAIT: Duration = Duration::from_secs(20);
 
 fn mailroom(store: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailroom"));
-    cmd.arg("--store").arg(store).env_remove("MAILROOM_STORE").env_remove("RUST_LOG");
+    cmd.arg("--store")
+        .arg(store)
+        .env_remove("MAILROOM_STORE")
+        .env_remove("RUST_LOG");
     cmd
 }
 
@@ -57,20 +60,45 @@ fn check_delivered(got: &Captured) {
     assert_eq!(got.mail_from, "alice@example.com");
     let mut rcpts = got.rcpt_tos.clone();
     rcpts.sort();
-    assert_eq!(rcpts, vec!["bob@example.net", "carol@example.org", "dave@example.org"]);
+    assert_eq!(
+        rcpts,
+        vec!["bob@example.net", "carol@example.org", "dave@example.org"]
+    );
     let data = got.data();
     let text = String::from_utf8_lossy(&data);
-    assert!(!text.to_ascii_lowercase().contains("\nbcc:"), "Bcc header transmitted:\n{text}");
-    assert!(!text.contains("dave@example.org"), "Bcc address leaked into the message:\n{text}");
-    assert!(data.windows(2).all(|w| w[1] != b'\n' || w[0] == b'\r'), "bare LF in:\n{text}");
+    assert!(
+        !text.to_ascii_lowercase().contains("\nbcc:"),
+        "Bcc header transmitted:\n{text}"
+    );
+    assert!(
+        !text.contains("dave@example.org"),
+        "Bcc address leaked into the message:\n{text}"
+    );
+    assert!(
+        data.windows(2).all(|w| w[1] != b'\n' || w[0] == b'\r'),
+        "bare LF in:\n{text}"
+    );
     let msg = MessageParser::default().parse(&data).expect("parse");
     assert_eq!(msg.subject(), Some("Quarterly report"));
-    assert_eq!(header(&msg, "From").as_deref(), Some("Alice <alice@example.com>"));
-    assert_eq!(msg.to().unwrap().first().unwrap().address(), Some("bob@example.net"));
-    assert_eq!(msg.cc().unwrap().first().unwrap().address(), Some("carol@example.org"));
-    assert!(msg.message_id().is_some_and(|id| id.ends_with("@example.com")));
+    assert_eq!(
+        header(&msg, "From").as_deref(),
+        Some("Alice <alice@example.com>")
+    );
+    assert_eq!(
+        msg.to().unwrap().first().unwrap().address(),
+        Some("bob@example.net")
+    );
+    assert_eq!(
+        msg.cc().unwrap().first().unwrap().address(),
+        Some("carol@example.org")
+    );
+    assert!(
+        msg.message_id()
+            .is_some_and(|id| id.ends_with("@example.com"))
+    );
     assert!(header(&msg, "Date").is_some_and(|d| d.ends_with("+0000")));
-    assert_eq!(msg.body_text(0).unwrap().trim_end(), "Numbers are up.\n.dot line stays\nend");
+    let body = msg.body_text(0).unwrap().replace("\r\n", "\n");
+    assert_eq!(body.trim_end(), "Numbers are up.\n.dot line stays\nend");
 }
 
 fn send_with_auth(mechanism: &str) {
@@ -78,16 +106,37 @@ fn send_with_auth(mechanism: &str) {
     let server = auth_server(&certs);
     let store = tempfile::tempdir().unwrap();
     let out = run(mailroom(store.path())
-        .args(["send", "--server", &format!("smtp://127.0.0.1:{}", server.port())])
+        .args([
+            "send",
+            "--server",
+            &format!("smtp://127.0.0.1:{}", server.port()),
+        ])
         .arg("--ca-file")
         .arg(certs.ca_path())
-        .args(["--user", "alice", "--password-env", "MAILROOM_TEST_PW", "--auth", mechanism])
+        .args([
+            "--user",
+            "alice",
+            "--password-env",
+            "MAILROOM_TEST_PW",
+            "--auth",
+            mechanism,
+        ])
         .env("MAILROOM_TEST_PW", "s3cret pass")
-        .args(["--from", "Alice <alice@example.com>", "--to", "bob@example.net"])
+        .args([
+            "--from",
+            "Alice <alice@example.com>",
+            "--to",
+            "bob@example.net",
+        ])
         .args(["--cc", "carol@example.org", "--bcc", "dave@example.org"])
         .args(["--subject", "Quarterly report"])
         .args(["--body", "Numbers are up.\n.dot line stays\nend", "--json"]));
-    assert_eq!(code(&out), 0, "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        code(&out),
+        0,
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out);
     assert_eq!(report["state"], "sent");
     assert_eq!(report["error"], Value::Null);
@@ -120,19 +169,48 @@ fn postfix_starttls_delivers_and_relays_the_exact_message() {
     let postfix = Postfix::start(&PostfixOptions::default(), &certs);
     let store = tempfile::tempdir().unwrap();
     let out = run(mailroom(store.path())
-        .args(["send", "--server", &format!("smtp://127.0.0.1:{}", postfix.port())])
+        .args([
+            "send",
+            "--server",
+            &format!("smtp://127.0.0.1:{}", postfix.port()),
+        ])
         .arg("--ca-file")
         .arg(certs.ca_path())
-        .args(["--from", "Alice <alice@example.com>", "--to", "bob@example.net"])
+        .args([
+            "--from",
+            "Alice <alice@example.com>",
+            "--to",
+            "bob@example.net",
+        ])
         .args(["--cc", "carol@example.org", "--bcc", "dave@example.org"])
         .args(["--subject", "Quarterly report"])
         .args(["--body", "Numbers are up.\n.dot line stays\nend", "--json"]));
-    assert_eq!(code(&out), 0, "stderr: {}\nlog:\n{}", String::from_utf8_lossy(&out.stderr), postfix.log());
+    assert_eq!(
+        code(&out),
+        0,
+        "stderr: {}\nlog:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        postfix.log()
+    );
     assert_eq!(json(&out)["state"], "sent");
     let got = postfix.relay().wait_for(1, WAIT);
-    assert_eq!(got.len(), 1, "Postfix relayed nothing; log:\n{}", postfix.log());
+    assert_eq!(
+        got.len(),
+        1,
+        "Postfix relayed nothing; log:\n{}",
+        postfix.log()
+    );
     check_delivered(&got[0]);
-    assert!(postfix.log().contains("TLS connection established"), "{}", postfix.log());
+    assert!(
+        postfix.log().contains("TLS connection established"),
+        "{}",
+        postfix.log()
+    );
+    let received = String::from_utf8_lossy(&got[0].data()).to_string();
+    assert!(
+        received.contains("with ESMTPS"),
+        "not received over TLS:\n{received}"
+    );
 }
 
 #[test]
@@ -141,36 +219,102 @@ fn next_connection_waits_when_unreachable_and_flush_delivers_once() {
     let store = tempfile::tempdir().unwrap();
     let server_url = format!("smtp://127.0.0.1:{port}");
     let out = run(mailroom(store.path())
-        .args(["send", "--server", &server_url, "--tls", "none", "--when", "next-connection"])
-        .args(["--from", "alice@example.com", "--to", "bob@example.net", "--subject", "later"])
+        .args([
+            "send",
+            "--server",
+            &server_url,
+            "--tls",
+            "none",
+            "--when",
+            "next-connection",
+        ])
+        .args([
+            "--from",
+            "alice@example.com",
+            "--to",
+            "bob@example.net",
+            "--subject",
+            "later",
+        ])
         .args(["--body", "queued first", "--json"]));
-    assert_eq!(code(&out), 75, "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        code(&out),
+        75,
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out);
     assert_eq!(report["state"], "waiting");
     assert_eq!(report["error"]["kind"], "connect");
     assert_eq!(report["recipients"][0]["state"], "pending");
 
     let plain = run(mailroom(store.path())
-        .args(["send", "--server", &server_url, "--tls", "none", "--when", "next-connection"])
-        .args(["--from", "alice@example.com", "--to", "carol@example.org", "--body", "x"]));
+        .args([
+            "send",
+            "--server",
+            &server_url,
+            "--tls",
+            "none",
+            "--when",
+            "next-connection",
+        ])
+        .args([
+            "--from",
+            "alice@example.com",
+            "--to",
+            "carol@example.org",
+            "--body",
+            "x",
+        ]));
     assert_eq!(code(&plain), 75);
     let line = String::from_utf8_lossy(&plain.stdout);
     assert!(line.contains("waiting for the next connection"), "{line}");
 
-    let server = CaptureServer::start(&CaptureOptions { port: Some(port), ..Default::default() }, None);
-    let out = run(mailroom(store.path())
-        .args(["flush", "--server", &server_url, "--tls", "none", "--json"]));
-    assert_eq!(code(&out), 0, "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let server = CaptureServer::start(
+        &CaptureOptions {
+            port: Some(port),
+            ..Default::default()
+        },
+        None,
+    );
+    let out = run(mailroom(store.path()).args([
+        "flush",
+        "--server",
+        &server_url,
+        "--tls",
+        "none",
+        "--json",
+    ]));
+    assert_eq!(
+        code(&out),
+        0,
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let reports = json(&out);
     assert_eq!(reports.as_array().unwrap().len(), 2);
-    assert!(reports.as_array().unwrap().iter().all(|r| r["state"] == "sent"));
+    assert!(
+        reports
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["state"] == "sent")
+    );
 
-    let again = run(mailroom(store.path()).args(["flush", "--server", &server_url, "--tls", "none"]));
+    let again =
+        run(mailroom(store.path()).args(["flush", "--server", &server_url, "--tls", "none"]));
     assert_eq!(code(&again), 0);
-    assert_eq!(String::from_utf8_lossy(&again.stdout).trim(), "nothing to send");
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout).trim(),
+        "nothing to send"
+    );
     let got = server.wait_for(2, WAIT);
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(server.messages().len(), 2, "each message must arrive exactly once");
+    assert_eq!(
+        server.messages().len(),
+        2,
+        "each message must arrive exactly once"
+    );
     let subjects: Vec<_> = got.iter().map(|c| c.rcpt_tos[0].clone()).collect();
     assert!(subjects.contains(&"bob@example.net".to_string()));
 }
@@ -181,17 +325,41 @@ fn to_with_crlf_is_refused_before_any_connection() {
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
     let store = tempfile::tempdir().unwrap();
-    for bad in ["bob@example.net\r\nRCPT TO:<evil@example.org>", "bob@example.net\nX: y", "a\rb@example.net"] {
+    for bad in [
+        "bob@example.net\r\nRCPT TO:<evil@example.org>",
+        "bob@example.net\nX: y",
+        "a\rb@example.net",
+    ] {
         let out = run(mailroom(store.path())
-            .args(["send", "--server", &format!("smtp://127.0.0.1:{port}"), "--tls", "none"])
+            .args([
+                "send",
+                "--server",
+                &format!("smtp://127.0.0.1:{port}"),
+                "--tls",
+                "none",
+            ])
             .args(["--from", "alice@example.com", "--to", bad, "--body", "x"]));
-        assert_eq!(code(&out), 65, "stderr: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            code(&out),
+            65,
+            "stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("--to address"), "{err}");
     }
     assert!(listener.accept().is_err(), "a connection was opened");
-    let queued = run(mailroom(store.path()).args(["flush", "--server", &format!("smtp://127.0.0.1:{port}"), "--tls", "none"]));
-    assert_eq!(String::from_utf8_lossy(&queued.stdout).trim(), "nothing to send");
+    let queued = run(mailroom(store.path()).args([
+        "flush",
+        "--server",
+        &format!("smtp://127.0.0.1:{port}"),
+        "--tls",
+        "none",
+    ]));
+    assert_eq!(
+        String::from_utf8_lossy(&queued.stdout).trim(),
+        "nothing to send"
+    );
 }
 
 #[test]
@@ -200,19 +368,46 @@ fn raw_message_from_stdin_is_sent_as_is_without_its_bcc_header() {
     let store = tempfile::tempdir().unwrap();
     let raw = "From: Alice <alice@example.com>\nTo: bob@example.net\nBcc: secret@example.org,\n  other@example.org\nSubject: raw one\nMessage-ID: <fixed-1@example.com>\n\n.leading dot\nbare lf line\r\nlast line without newline";
     let mut child = mailroom(store.path())
-        .args(["send", "--server", &format!("smtp://127.0.0.1:{}", server.port()), "--tls", "none"])
-        .args(["--raw", "-", "--to", "bob@example.net", "--bcc", "secret@example.org", "--json"])
+        .args([
+            "send",
+            "--server",
+            &format!("smtp://127.0.0.1:{}", server.port()),
+            "--tls",
+            "none",
+        ])
+        .args([
+            "--raw",
+            "-",
+            "--to",
+            "bob@example.net",
+            "--bcc",
+            "secret@example.org",
+            "--json",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(raw.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(raw.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(code(&out), 0, "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        code(&out),
+        0,
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let got = server.wait_for(1, WAIT);
     assert_eq!(got[0].mail_from, "alice@example.com");
-    assert_eq!(got[0].rcpt_tos, vec!["bob@example.net", "secret@example.org"]);
+    assert_eq!(
+        got[0].rcpt_tos,
+        vec!["bob@example.net", "secret@example.org"]
+    );
     let expected = "From: Alice <alice@example.com>\r\nTo: bob@example.net\r\nSubject: raw one\r\nMessage-ID: <fixed-1@example.com>\r\n\r\n.leading dot\r\nbare lf line\r\nlast line without newline\r\n";
     assert_eq!(String::from_utf8_lossy(&got[0].data()), expected);
 }
@@ -220,15 +415,36 @@ fn raw_message_from_stdin_is_sent_as_is_without_its_bcc_header() {
 #[test]
 fn refused_recipient_is_recorded_and_the_others_still_get_the_message() {
     let server = CaptureServer::start(
-        &CaptureOptions { reject: vec!["nobody@example.net".into()], ..Default::default() },
+        &CaptureOptions {
+            reject: vec!["nobody@example.net".into()],
+            ..Default::default()
+        },
         None,
     );
     let store = tempfile::tempdir().unwrap();
     let out = run(mailroom(store.path())
-        .args(["send", "--server", &format!("smtp://127.0.0.1:{}", server.port()), "--tls", "none"])
-        .args(["--from", "alice@example.com", "--to", "bob@example.net", "--to", "nobody@example.net"])
+        .args([
+            "send",
+            "--server",
+            &format!("smtp://127.0.0.1:{}", server.port()),
+            "--tls",
+            "none",
+        ])
+        .args([
+            "--from",
+            "alice@example.com",
+            "--to",
+            "bob@example.net",
+            "--to",
+            "nobody@example.net",
+        ])
         .args(["--body", "hi", "--json"]));
-    assert_eq!(code(&out), 69, "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        code(&out),
+        69,
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out);
     assert_eq!(report["recipients"][0]["state"], "accepted");
     assert_eq!(report["recipients"][1]["state"], "rejected");
@@ -243,14 +459,25 @@ fn refused_recipient_is_recorded_and_the_others_still_get_the_message() {
 #[test]
 fn every_recipient_refused_leaves_the_message_failed_in_the_outbox() {
     let server = CaptureServer::start(
-        &CaptureOptions { reject: vec!["nobody@example.net".into()], ..Default::default() },
+        &CaptureOptions {
+            reject: vec!["nobody@example.net".into()],
+            ..Default::default()
+        },
         None,
     );
     let store = tempfile::tempdir().unwrap();
     let url = format!("smtp://127.0.0.1:{}", server.port());
     let out = run(mailroom(store.path())
         .args(["send", "--server", &url, "--tls", "none"])
-        .args(["--from", "alice@example.com", "--to", "nobody@example.net", "--body", "hi", "--json"]));
+        .args([
+            "--from",
+            "alice@example.com",
+            "--to",
+            "nobody@example.net",
+            "--body",
+            "hi",
+            "--json",
+        ]));
     assert_eq!(code(&out), 69);
     let report = json(&out);
     assert_eq!(report["state"], "failed");

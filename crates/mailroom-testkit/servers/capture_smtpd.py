@@ -77,7 +77,7 @@ def main():
             return AuthResult(success=False, handled=False)
         user, _, password = args.auth.partition(":")
         ok = auth_data.login.decode() == user and auth_data.password.decode() == password
-        return AuthResult(success=ok, handled=False)
+        return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
     handler = Capture(args.outdir, args.reject, args.defer)
 

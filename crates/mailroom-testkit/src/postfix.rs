@@ -74,6 +74,7 @@ impl Postfix {
              smtpd_tls_key_file = {conf}/key.pem\n\
              message_size_limit = {limit}\n\
              smtputf8_enable = yes\n\
+             smtpd_tls_loglevel = 1\n\
              maillog_file = {root}/maillog\n\
              maillog_file_prefixes = {root}\n\
              syslog_name = postfix-{port}\n",

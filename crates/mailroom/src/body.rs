@@ -38,7 +38,10 @@ impl Content {
             return Ok(Content::Raw);
         }
         let mut json = Vec::new();
-        store.open_stream(id, STREAM_MESSAGE).map_err(io::Error::other)?.read_to_end(&mut json)?;
+        store
+            .open_stream(id, STREAM_MESSAGE)
+            .map_err(io::Error::other)?
+            .read_to_end(&mut json)?;
         let message: Message = serde_json::from_slice(&json).map_err(io::Error::other)?;
         Ok(Content::Composed(Box::new(message)))
     }
@@ -56,10 +59,16 @@ impl Content {
     pub fn spawn(self, store: Arc<Store>, id: EntryId, allow_8bit: bool) -> BodyReader {
         let (tx, rx) = mpsc::channel(4);
         tokio::task::spawn_blocking(move || {
-            let mut out = ChunkWriter { tx: tx.clone(), buf: Vec::with_capacity(CHUNK) };
+            let mut out = ChunkWriter {
+                tx: tx.clone(),
+                buf: Vec::with_capacity(CHUNK),
+            };
             let result = match self {
                 Content::Composed(message) => {
-                    let options = RenderOptions { allow_8bit, ..RenderOptions::default() };
+                    let options = RenderOptions {
+                        allow_8bit,
+                        ..RenderOptions::default()
+                    };
                     message.render(&options, &mut out).map(|_| ())
                 }
                 Content::Raw => store
@@ -73,7 +82,12 @@ impl Content {
             };
             let _ = tx.blocking_send(last);
         });
-        BodyReader { rx, current: Vec::new(), pos: 0, finished: false }
+        BodyReader {
+            rx,
+            current: Vec::new(),
+            pos: 0,
+            finished: false,
+        }
     }
 }
 

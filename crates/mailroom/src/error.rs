@@ -31,7 +31,11 @@ pub struct Error {
 impl Error {
     /// A new error of `kind`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error { kind, message: message.into(), source: None }
+        Error {
+            kind,
+            message: message.into(),
+            source: None,
+        }
     }
 
     /// Bad input.
@@ -64,15 +68,18 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
 impl From<mailroom_store::StoreError> for Error {
     fn from(e: mailroom_store::StoreError) -> Error {
-        let kind = match e.is_not_found() {
-            true => ErrorKind::NotFound,
-            false => ErrorKind::Store,
+        let kind = match e {
+            mailroom_store::StoreError::NotFound(_)
+            | mailroom_store::StoreError::StreamNotFound { .. } => ErrorKind::NotFound,
+            _ => ErrorKind::Store,
         };
         Error::new(kind, "message store").with_source(e)
     }

@@ -6,9 +6,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use mailroom_mime::{Address, Mailbox, Message};
-use mailroom_store::{
-    EntryId, NewEntry, RecipientKind, RecipientRecord, SendState, Store,
-};
+use mailroom_store::{EntryId, NewEntry, RecipientKind, RecipientRecord, SendState, Store};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -91,7 +89,9 @@ impl Outbox {
         when: SendOption,
     ) -> Result<EntryId, Error> {
         let mut message = message.clone();
-        message.validate().map_err(|e| Error::input("invalid message").with_source(e))?;
+        message
+            .validate()
+            .map_err(|e| Error::input("invalid message").with_source(e))?;
         let from = message
             .from
             .as_ref()
@@ -112,9 +112,13 @@ impl Outbox {
             (&message.cc, RecipientKind::Cc),
             (&message.bcc, RecipientKind::Bcc),
         ] {
-            recipients.extend(list.iter().map(|m| RecipientRecord::new(m.address.as_str(), kind)));
+            recipients.extend(
+                list.iter()
+                    .map(|m| RecipientRecord::new(m.address.as_str(), kind)),
+            );
         }
-        let json = serde_json::to_vec(&message).map_err(|e| Error::input("message").with_source(e))?;
+        let json =
+            serde_json::to_vec(&message).map_err(|e| Error::input("message").with_source(e))?;
         let mut size_probe = CountingSink(0);
         message
             .render(&mailroom_mime::RenderOptions::default(), &mut size_probe)
@@ -164,7 +168,7 @@ impl Outbox {
         let head = raw::read_header_block(raw)?;
         let envelope_from = match &envelope.from {
             Some(addr) => parse_address("envelope sender", addr)?.as_str().to_string(),
-            None => head.from_address().ok_or_else(|| {
+            None => head.author_address().ok_or_else(|| {
                 Error::input("no sender: give --from or --envelope-from, or a From header")
             })?,
         };
@@ -185,7 +189,10 @@ impl Outbox {
         );
         match id {
             Ok(id) => Ok(id),
-            Err(e) => Err(body.take_error().map(Error::input).unwrap_or_else(|| e.into())),
+            Err(e) => Err(body
+                .take_error()
+                .map(Error::input)
+                .unwrap_or_else(|| e.into())),
         }
     }
 
@@ -212,18 +219,23 @@ impl Outbox {
 }
 
 fn envelope_json(from: &str, smtputf8: bool) -> Result<Vec<u8>, Error> {
-    serde_json::to_vec(&StoredEnvelope { from: from.to_string(), smtputf8 })
-        .map_err(|e| Error::input("envelope").with_source(e))
+    serde_json::to_vec(&StoredEnvelope {
+        from: from.to_string(),
+        smtputf8,
+    })
+    .map_err(|e| Error::input("envelope").with_source(e))
 }
 
 /// Parses one address, naming what it was for in the error.
 pub(crate) fn parse_address(what: &str, text: &str) -> Result<Address, Error> {
-    Address::parse(text).map_err(|e| Error::input(format!("invalid {what} {text:?}")).with_source(e))
+    Address::parse(text)
+        .map_err(|e| Error::input(format!("invalid {what} {text:?}")).with_source(e))
 }
 
 /// Parses a mailbox (`Name <a@b>` or `a@b`), naming what it was for in the error.
 pub fn parse_mailbox(what: &str, text: &str) -> Result<Mailbox, Error> {
-    Mailbox::parse(text).map_err(|e| Error::input(format!("invalid {what} {text:?}")).with_source(e))
+    Mailbox::parse(text)
+        .map_err(|e| Error::input(format!("invalid {what} {text:?}")).with_source(e))
 }
 
 struct CountingSink(u64);

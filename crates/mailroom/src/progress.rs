@@ -1,7 +1,5 @@
 //! Live state of a send operation, delivered as a stream of updates.
 
-use std::sync::Mutex;
-
 use mailroom_smtp::{Event, Observer, SessionState};
 use mailroom_store::EntryId;
 use serde::Serialize;
@@ -59,15 +57,17 @@ pub struct SmtpProgress {
 
 /// Publishes progress updates to any number of watchers.
 pub(crate) struct ProgressPublisher {
-    state: Mutex<SmtpProgress>,
     tx: watch::Sender<SmtpProgress>,
 }
 
 impl ProgressPublisher {
     pub fn new(service: Option<EntryId>) -> Self {
-        let initial = SmtpProgress { service, ..SmtpProgress::default() };
-        let (tx, _) = watch::channel(initial.clone());
-        ProgressPublisher { state: Mutex::new(initial), tx }
+        let initial = SmtpProgress {
+            service,
+            ..SmtpProgress::default()
+        };
+        let (tx, _) = watch::channel(initial);
+        ProgressPublisher { tx }
     }
 
     pub fn subscribe(&self) -> watch::Receiver<SmtpProgress> {
@@ -76,13 +76,7 @@ impl ProgressPublisher {
 
     /// Changes the progress and publishes the result.
     pub fn update(&self, change: impl FnOnce(&mut SmtpProgress)) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        change(&mut state);
-        self.tx.send_replace(state.clone());
-    }
-
-    pub fn snapshot(&self) -> SmtpProgress {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.tx.send_modify(change);
     }
 }
 

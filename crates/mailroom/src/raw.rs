@@ -117,7 +117,10 @@ impl HeaderBlock {
     }
 
     fn field(&self, name: &str) -> Option<String> {
-        self.fields().into_iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+        self.fields()
+            .into_iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
     }
 
     /// The Subject field, as written.
@@ -131,9 +134,11 @@ impl HeaderBlock {
     }
 
     /// The address of the first mailbox of the From field.
-    pub fn from_address(&self) -> Option<String> {
+    pub fn author_address(&self) -> Option<String> {
         let from = self.field("From")?;
-        from.split(',').find_map(|part| Mailbox::parse(part).ok()).map(|m| m.address.to_string())
+        from.split(',')
+            .find_map(|part| Mailbox::parse(part).ok())
+            .map(|m| m.address.to_string())
     }
 }
 
@@ -146,7 +151,11 @@ pub(crate) struct NulGuard<R> {
 
 impl<R: Read> NulGuard<R> {
     pub fn new(inner: R) -> Self {
-        NulGuard { inner, offset: 0, error: None }
+        NulGuard {
+            inner,
+            offset: 0,
+            error: None,
+        }
     }
 
     /// The reason reading stopped, if this guard stopped it.
@@ -159,7 +168,10 @@ impl<R: Read> Read for NulGuard<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         if let Some(pos) = buf[..n].iter().position(|&b| b == 0) {
-            let why = format!("the raw message has a NUL byte at offset {}", self.offset + pos as u64);
+            let why = format!(
+                "the raw message has a NUL byte at offset {}",
+                self.offset + pos as u64
+            );
             self.error = Some(why.clone());
             return Err(io::Error::new(io::ErrorKind::InvalidData, why));
         }
@@ -177,7 +189,7 @@ mod tests {
         let raw = b"From: A <a@example.com>\r\nSubject: one\r\n two\r\n\r\nbody\r\n";
         let block = read_header_block(&mut raw.as_slice()).unwrap();
         assert_eq!(block.subject().as_deref(), Some("one two"));
-        assert_eq!(block.from_address().as_deref(), Some("a@example.com"));
+        assert_eq!(block.author_address().as_deref(), Some("a@example.com"));
         assert_eq!(block.bytes, raw);
     }
 

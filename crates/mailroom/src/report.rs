@@ -58,23 +58,29 @@ impl MessageReport {
                     text: r.text.clone(),
                 })
                 .collect(),
-            error: entry
-                .error
-                .as_ref()
-                .map(|e| ErrorReport { kind: e.kind.clone(), message: e.text.clone() }),
+            error: entry.error.as_ref().map(|e| ErrorReport {
+                kind: e.kind.clone(),
+                message: e.text.clone(),
+            }),
         }
     }
 
     /// Every recipient accepted and the message sent.
     pub fn delivered(&self) -> bool {
         self.state == SendState::Sent
-            && self.recipients.iter().all(|r| r.state == RecipientState::Accepted)
+            && self
+                .recipients
+                .iter()
+                .all(|r| r.state == RecipientState::Accepted)
     }
 
     /// The message, or one of its recipients, failed for good.
     pub fn failed(&self) -> bool {
         self.state == SendState::Failed
-            || self.recipients.iter().any(|r| r.state == RecipientState::Rejected)
+            || self
+                .recipients
+                .iter()
+                .any(|r| r.state == RecipientState::Rejected)
     }
 
     /// The message is still queued to go later (or its outcome is unknown).

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use mailroom_smtp::{ClientConfig, DataOutcome, Envelope, RecipientStatus, Reply, Session};
-use mailroom_store::{
-    Claim, Entry, EntryError, EntryId, Filter, RecipientState, SendState, Store,
-};
+use mailroom_store::{Claim, Entry, EntryError, EntryId, Filter, RecipientState, SendState, Store};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
@@ -101,7 +99,11 @@ impl Sender {
         self.recover_interrupted()?;
         let (states, ids) = self.candidates(&selection)?;
         self.progress.update(|p| {
-            *p = SmtpProgress { total: ids.len(), service: self.service, ..SmtpProgress::default() }
+            *p = SmtpProgress {
+                total: ids.len(),
+                service: self.service,
+                ..SmtpProgress::default()
+            }
         });
         if ids.is_empty() {
             self.progress.update(|p| p.state = ProgressState::Done);
@@ -181,7 +183,15 @@ impl Sender {
             Selection::Due => vec![Waiting, Scheduled, Resend],
             Selection::Queued => vec![Waiting, Scheduled, Resend, UponRequest],
             Selection::Ids(_) => {
-                vec![Waiting, Scheduled, Resend, UponRequest, Uncertain, Suspended, Failed]
+                vec![
+                    Waiting,
+                    Scheduled,
+                    Resend,
+                    UponRequest,
+                    Uncertain,
+                    Suspended,
+                    Failed,
+                ]
             }
         };
         let mut filter = Filter::all().mtm(MTM_ID).send_states(&states);
@@ -267,13 +277,21 @@ impl Sender {
     }
 
     /// One transaction for one message, and its outcome recorded.
-    async fn deliver(&self, session: &mut Session, mut entry: Entry) -> Result<MessageReport, Error> {
+    async fn deliver(
+        &self,
+        session: &mut Session,
+        mut entry: Entry,
+    ) -> Result<MessageReport, Error> {
         let id = entry.id;
         let prepared = match self.prepare(session, &entry) {
             Ok(p) => p,
             Err(e) => {
                 entry.send_state = Some(SendState::Failed);
-                entry.error = Some(EntryError { kind: "input".into(), code: None, text: chain(&e) });
+                entry.error = Some(EntryError {
+                    kind: "input".into(),
+                    code: None,
+                    text: chain(&e),
+                });
                 self.store.finish(&entry, &self.owner, None)?;
                 return Ok(MessageReport::from_entry(&entry));
             }
@@ -338,7 +356,6 @@ impl Sender {
                             ),
                         });
                     }
-                    _ => {}
                 }
             }
             Err(e) => {
@@ -397,11 +414,12 @@ impl Sender {
             })
             .map(|(i, _)| i)
             .collect();
-        let recipients: Vec<String> =
-            slots.iter().map(|&i| entry.recipients[i].address.clone()).collect();
-        let smtputf8 = stored.smtputf8
-            || !stored.from.is_ascii()
-            || recipients.iter().any(|r| !r.is_ascii());
+        let recipients: Vec<String> = slots
+            .iter()
+            .map(|&i| entry.recipients[i].address.clone())
+            .collect();
+        let smtputf8 =
+            stored.smtputf8 || !stored.from.is_ascii() || recipients.iter().any(|r| !r.is_ascii());
         let mut envelope = Envelope::new(stored.from, recipients);
         envelope.smtputf8 = smtputf8;
         envelope.body_8bit = content.eight_bit(allow_8bit);
@@ -432,7 +450,11 @@ impl Sender {
             };
         }
         entry.scheduled = None;
-        if any(RecipientState::Accepted) { SendState::Sent } else { SendState::Failed }
+        if any(RecipientState::Accepted) {
+            SendState::Sent
+        } else {
+            SendState::Failed
+        }
     }
 }
 
@@ -461,7 +483,11 @@ fn entry_error(e: &mailroom_smtp::Error) -> EntryError {
         K::Closed => "closed",
         _ => "smtp",
     };
-    EntryError { kind: kind.into(), code: e.reply().map(|r| r.code), text: chain(e) }
+    EntryError {
+        kind: kind.into(),
+        code: e.reply().map(|r| r.code),
+        text: chain(e),
+    }
 }
 
 /// An error describing refused recipients, when some were refused and nothing else failed.

@@ -107,7 +107,11 @@ impl FromStr for ServerUrl {
                 Ok(n) => Some(n),
             },
         };
-        Ok(ServerUrl { host: host.to_string(), port, implicit_tls })
+        Ok(ServerUrl {
+            host: host.to_string(),
+            port,
+            implicit_tls,
+        })
     }
 }
 
@@ -156,7 +160,9 @@ impl PasswordSource {
     pub fn resolve(&self) -> Result<Secret, Error> {
         match self {
             PasswordSource::Env(var) => std::env::var(var).map(Secret::new).map_err(|_| {
-                Error::config(format!("the password variable {var} is not set (or not UTF-8)"))
+                Error::config(format!(
+                    "the password variable {var} is not set (or not UTF-8)"
+                ))
             }),
             PasswordSource::Command(cmd) => run_password_command(cmd),
             PasswordSource::Stored(secret) => Ok(secret.clone()),
@@ -173,7 +179,10 @@ fn run_password_command(cmd: &str) -> Result<Secret, Error> {
         .output()
         .map_err(|e| Error::config(format!("cannot run the password command: {e}")))?;
     if !output.status.success() {
-        return Err(Error::config(format!("the password command failed ({})", output.status)));
+        return Err(Error::config(format!(
+            "the password command failed ({})",
+            output.status
+        )));
     }
     let text = String::from_utf8(output.stdout)
         .map_err(|_| Error::config("the password command printed something that is not UTF-8"))?;
@@ -239,7 +248,10 @@ impl SmtpSettings {
                 }
             )));
         }
-        for (what, value) in [("EHLO name", &self.ehlo_name), ("TLS server name", &self.tls_server_name)] {
+        for (what, value) in [
+            ("EHLO name", &self.ehlo_name),
+            ("TLS server name", &self.tls_server_name),
+        ] {
             if let Some(v) = value
                 && (v.is_empty() || v.bytes().any(|b| b.is_ascii_control() || b == b' '))
             {
@@ -249,11 +261,15 @@ impl SmtpSettings {
         if let Some(t) = self.timeout
             && (t.is_zero() || t > Duration::from_secs(3600))
         {
-            return Err(Error::config("the timeout must be between 1 and 3600 seconds"));
+            return Err(Error::config(
+                "the timeout must be between 1 and 3600 seconds",
+            ));
         }
         if let Some(auth) = &self.auth {
             if auth.login.is_empty() || auth.login.bytes().any(|b| b.is_ascii_control()) {
-                return Err(Error::config("the login name is empty or has control characters"));
+                return Err(Error::config(
+                    "the login name is empty or has control characters",
+                ));
             }
             for m in &auth.mechanisms {
                 parse_mechanism(m)?;
@@ -261,7 +277,10 @@ impl SmtpSettings {
         }
         for file in &self.ca_files {
             if !file.is_file() {
-                return Err(Error::config(format!("CA file {} cannot be read", file.display())));
+                return Err(Error::config(format!(
+                    "CA file {} cannot be read",
+                    file.display()
+                )));
             }
         }
         Ok(())
@@ -275,7 +294,8 @@ impl SmtpSettings {
             .as_ref()
             .ok_or_else(|| Error::config("no server given (use --server smtp://HOST[:PORT])"))?;
         let tls = self.effective_tls();
-        let mut config = ClientConfig::new(url.host.clone(), url.port.unwrap_or(tls.default_port()));
+        let mut config =
+            ClientConfig::new(url.host.clone(), url.port.unwrap_or(tls.default_port()));
         config.tls = match tls {
             TlsMode::Starttls => mailroom_smtp::TlsMode::StartTls,
             TlsMode::Implicit => mailroom_smtp::TlsMode::Implicit,
@@ -283,10 +303,9 @@ impl SmtpSettings {
         };
         config.tls_server_name = self.tls_server_name.clone();
         for file in &self.ca_files {
-            let roots = mailroom_smtp::load_pem_certificates(file).map_err(|e| {
+            config.add_roots_from_pem_file(file).map_err(|e| {
                 Error::new(ErrorKind::Config, format!("CA file {}", file.display())).with_source(e)
             })?;
-            config.extra_roots.extend(roots);
         }
         config.ehlo_name = self.ehlo_name.clone();
         if let Some(limit) = self.timeout {
@@ -294,9 +313,16 @@ impl SmtpSettings {
         }
         if let Some(auth) = &self.auth {
             let password = auth.password.resolve()?;
-            config.credentials = Some(Credentials { username: auth.login.clone(), password });
+            config.credentials = Some(Credentials {
+                username: auth.login.clone(),
+                password,
+            });
             if !auth.mechanisms.is_empty() {
-                let list = auth.mechanisms.iter().map(|m| parse_mechanism(m)).collect::<Result<_, _>>()?;
+                let list = auth
+                    .mechanisms
+                    .iter()
+                    .map(|m| parse_mechanism(m))
+                    .collect::<Result<_, _>>()?;
                 config.mechanisms = Some(list);
             }
         }
@@ -305,6 +331,6 @@ impl SmtpSettings {
 }
 
 fn parse_mechanism(name: &str) -> Result<Mechanism, Error> {
-    name.parse::<Mechanism>()
-        .map_err(|_| Error::config(format!("unknown authentication mechanism {name:?}")))
+    Mechanism::from_name(name)
+        .ok_or_else(|| Error::config(format!("unknown authentication mechanism {name:?}")))
 }
