@@ -485,3 +485,234 @@ fn every_recipient_refused_leaves_the_message_failed_in_the_outbox() {
     std::thread::sleep(Duration::from_millis(200));
     assert!(server.messages().is_empty());
 }
+
+fn send_args(cmd: &mut Command, url: &str) {
+    cmd.args(["send", "--server", url])
+        .args([
+            "--from",
+            "alice@example.com",
+            "--to",
+            "bob@example.net",
+            "--subject",
+            "s",
+        ])
+        .args(["--body", "b", "--json"]);
+}
+
+#[test]
+fn implicit_tls_with_password_command_delivers() {
+    let certs = TestCerts::generate();
+    let server = CaptureServer::start(
+        &CaptureOptions {
+            tls: TlsMode::Implicit,
+            auth: Some(("alice".into(), "from a command".into())),
+            ..CaptureOptions::default()
+        },
+        Some(&certs),
+    );
+    let store = tempfile::tempdir().unwrap();
+    let mut cmd = mailroom(store.path());
+    send_args(&mut cmd, &format!("smtps://127.0.0.1:{}", server.port()));
+    cmd.arg("--ca-file").arg(certs.ca_path());
+    cmd.args([
+        "--user",
+        "alice",
+        "--password-command",
+        "echo 'from a command'",
+    ]);
+    cmd.args(["--ehlo-name", "client.example.com", "--timeout", "30"]);
+    let out = run(&mut cmd);
+    assert_eq!(
+        code(&out),
+        0,
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = server.wait_for(1, WAIT);
+    assert!(got[0].tls && got[0].authenticated);
+}
+
+#[test]
+fn wrong_password_exits_77_and_keeps_the_message_queued() {
+    let certs = TestCerts::generate();
+    let server = auth_server(&certs);
+    let store = tempfile::tempdir().unwrap();
+    let url = format!("smtp://127.0.0.1:{}", server.port());
+    let mut cmd = mailroom(store.path());
+    send_args(&mut cmd, &url);
+    cmd.arg("--ca-file").arg(certs.ca_path());
+    cmd.args(["--user", "alice", "--password-env", "MAILROOM_TEST_PW"])
+        .env("MAILROOM_TEST_PW", "wrong guess");
+    let out = run(&mut cmd);
+    assert_eq!(
+        code(&out),
+        77,
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    assert_eq!(report["error"]["kind"], "auth");
+    assert_eq!(report["state"], "waiting");
+    let everything = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !everything.contains("wrong guess"),
+        "the password leaked: {everything}"
+    );
+    assert!(server.messages().is_empty());
+}
+
+#[test]
+fn starttls_missing_is_a_hard_failure_and_nothing_is_sent_in_plaintext() {
+    let server = CaptureServer::start(&CaptureOptions::default(), None);
+    let store = tempfile::tempdir().unwrap();
+    let mut cmd = mailroom(store.path());
+    send_args(&mut cmd, &format!("smtp://127.0.0.1:{}", server.port()));
+    let out = run(&mut cmd);
+    assert_eq!(
+        code(&out),
+        69,
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    assert_eq!(report["error"]["kind"], "tls");
+    assert_eq!(report["state"], "waiting");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(server.messages().is_empty());
+}
+
+#[test]
+fn untrusted_certificate_is_refused() {
+    let certs = TestCerts::generate();
+    let server = auth_server(&certs);
+    let store = tempfile::tempdir().unwrap();
+    let mut cmd = mailroom(store.path());
+    send_args(&mut cmd, &format!("smtp://127.0.0.1:{}", server.port()));
+    cmd.args(["--user", "alice", "--password-env", "MAILROOM_TEST_PW"])
+        .env("MAILROOM_TEST_PW", "s3cret pass");
+    let out = run(&mut cmd);
+    assert_eq!(
+        code(&out),
+        69,
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json(&out)["error"]["kind"], "tls");
+    assert!(server.messages().is_empty());
+}
+
+#[test]
+fn bad_settings_are_refused_before_anything_is_stored() {
+    let store = tempfile::tempdir().unwrap();
+    let cases: &[(&[&str], i32)] = &[
+        (&["--server", "http://127.0.0.1:1"], 78),
+        (&["--server", "smtp://127.0.0.1:99999"], 78),
+        (
+            &["--server", "smtps://127.0.0.1:1", "--tls", "starttls"],
+            78,
+        ),
+        (&["--server", "smtp://127.0.0.1:1", "--user", "u"], 78),
+        (
+            &[
+                "--server",
+                "smtp://127.0.0.1:1",
+                "--user",
+                "u",
+                "--password-env",
+                "MAILROOM_UNSET_VAR",
+            ],
+            78,
+        ),
+        (
+            &[
+                "--server",
+                "smtp://127.0.0.1:1",
+                "--auth",
+                "NOPE",
+                "--user",
+                "u",
+                "--password-env",
+                "HOME",
+            ],
+            78,
+        ),
+        (
+            &[
+                "--server",
+                "smtp://127.0.0.1:1",
+                "--ca-file",
+                "/nonexistent/ca.pem",
+            ],
+            78,
+        ),
+        (
+            &["--server", "smtp://127.0.0.1:1", "--ehlo-name", "bad name"],
+            78,
+        ),
+        (
+            &["--server", "smtp://127.0.0.1:1", "--cc", "not an address"],
+            65,
+        ),
+        (
+            &[
+                "--server",
+                "smtp://127.0.0.1:1",
+                "--body-file",
+                "/nonexistent/body",
+            ],
+            65,
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = run(mailroom(store.path())
+            .args([
+                "send",
+                "--from",
+                "alice@example.com",
+                "--to",
+                "bob@example.net",
+            ])
+            .args(*args)
+            .env_remove("MAILROOM_UNSET_VAR"));
+        assert_eq!(
+            code(&out),
+            *expected,
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stderr.is_empty());
+    }
+    let out = run(mailroom(store.path()).args([
+        "flush",
+        "--server",
+        "smtp://127.0.0.1:1",
+        "--tls",
+        "none",
+    ]));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "nothing to send"
+    );
+}
+
+#[test]
+fn on_request_stores_without_sending_and_flush_sends_it() {
+    let server = CaptureServer::start(&CaptureOptions::default(), None);
+    let store = tempfile::tempdir().unwrap();
+    let url = format!("smtp://127.0.0.1:{}", server.port());
+    let mut cmd = mailroom(store.path());
+    send_args(&mut cmd, &url);
+    cmd.args(["--tls", "none", "--when", "on-request"]);
+    let out = run(&mut cmd);
+    assert_eq!(code(&out), 0);
+    assert_eq!(json(&out)["state"], "upon_request");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(server.messages().is_empty());
+    let out = run(mailroom(store.path()).args(["flush", "--server", &url, "--tls", "none"]));
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(server.wait_for(1, WAIT).len(), 1);
+}

@@ -42,7 +42,8 @@ class Capture:
             "rcpt_tos": envelope.rcpt_tos,
             "rcpt_options": envelope.rcpt_options,
             "data": base64.b64encode(envelope.original_content or envelope.content).decode(),
-            "tls": session.ssl is not None,
+            "tls": session.ssl is not None
+            or server.transport.get_extra_info("ssl_object") is not None,
             "authenticated": bool(session.authenticated),
             "login": session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None,
         }
@@ -89,7 +90,8 @@ def main():
             tls_context=context if args.mode == "starttls" else None,
             require_starttls=args.require_starttls,
             authenticator=authenticator if args.auth else None,
-            auth_require_tls=args.mode != "plain",
+            # aiosmtpd only counts STARTTLS as TLS; an implicit-TLS session is already secure.
+            auth_require_tls=args.mode == "starttls",
             auth_exclude_mechanism=[],
         )
 
