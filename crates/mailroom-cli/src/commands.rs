@@ -200,6 +200,7 @@ fn settings_from(args: &ServerArgs) -> Result<SmtpSettings, CliError> {
         ehlo_name: args.ehlo_name.clone(),
         timeout: args.timeout.map(Duration::from_secs),
         auth,
+        ..SmtpSettings::default()
     };
     settings.validate()?;
     Ok(settings)

@@ -24,7 +24,10 @@ pub use progress::{ProgressState, SmtpProgress};
 pub use report::{ErrorReport, MessageReport, RecipientReport};
 pub use retry::RetryPolicy;
 pub use sender::{Clock, Selection, Sender};
-pub use settings::{AuthSettings, PasswordSource, ServerUrl, SmtpSettings, TlsMode};
+pub use settings::{
+    AuthSettings, BodyEncoding, CopyToSelf, DefaultSendOption, DisabledExtensions, DsnDefaults,
+    PasswordSource, RetrySettings, ServerUrl, SmtpSettings, TlsMode,
+};
 
 pub use mailroom_mime as mime;
 pub use mailroom_smtp as smtp;

@@ -54,12 +54,13 @@ impl Sender {
     /// A sender for messages of `service` (or of no service) using `settings`.
     pub fn new(store: Arc<Store>, settings: SmtpSettings, service: Option<EntryId>) -> Sender {
         let owner = format!("{}-{}", std::process::id(), rand::random::<u32>());
+        let retry = settings.retry_policy();
         Sender {
             store,
             settings,
             config: None,
             service,
-            retry: RetryPolicy::default(),
+            retry,
             lease: Duration::from_secs(15 * 60),
             owner,
             clock: Arc::new(SystemTime::now),
@@ -421,6 +422,7 @@ impl Sender {
         let smtputf8 =
             stored.smtputf8 || !stored.from.is_ascii() || recipients.iter().any(|r| !r.is_ascii());
         let mut envelope = Envelope::new(stored.from, recipients);
+        envelope.dsn = self.settings.dsn.to_dsn()?;
         envelope.smtputf8 = smtputf8;
         envelope.body_8bit = content.eight_bit(allow_8bit);
         Ok((envelope, content, slots, allow_8bit))

@@ -1,16 +1,13 @@
-//! SMTP settings: everything needed to reach and use one SMTP server, validated before any
-//! network traffic.
+//! Reaching the server: its address, TLS mode and credentials.
 
 use std::fmt;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::str::FromStr;
-use std::time::Duration;
 
-use mailroom_smtp::{ClientConfig, Credentials, Mechanism, Secret, Timeouts};
+use mailroom_smtp::Secret;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 
 /// How the connection to the server is secured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +29,17 @@ impl TlsMode {
             TlsMode::Starttls => 587,
             TlsMode::Implicit => 465,
             TlsMode::None => 25,
+        }
+    }
+}
+
+impl TlsMode {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            TlsMode::Starttls => "starttls",
+            TlsMode::Implicit => "implicit",
+            TlsMode::None => "none",
         }
     }
 }
@@ -202,135 +210,4 @@ pub struct AuthSettings {
     pub password: PasswordSource,
     /// Mechanisms allowed (upper case names); empty means any the server offers, strongest first.
     pub mechanisms: Vec<String>,
-}
-
-/// Everything needed to reach and use one SMTP server.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SmtpSettings {
-    /// The server; `None` leaves messages queued until one is given.
-    pub server: Option<ServerUrl>,
-    /// How the connection is secured; see [`SmtpSettings::effective_tls`].
-    pub tls: Option<TlsMode>,
-    /// Name to verify the certificate against, when not the host name.
-    pub tls_server_name: Option<String>,
-    /// Extra trust anchors (PEM files).
-    pub ca_files: Vec<PathBuf>,
-    /// Name sent with EHLO; by default the host's FQDN, else an address literal.
-    pub ehlo_name: Option<String>,
-    /// One limit for connecting and for every reply, instead of RFC 5321's defaults.
-    pub timeout: Option<Duration>,
-    /// Authentication, if the server wants it.
-    pub auth: Option<AuthSettings>,
-}
-
-impl SmtpSettings {
-    /// The TLS mode in force: the one asked for, else implicit for `smtps://`, else STARTTLS.
-    pub fn effective_tls(&self) -> TlsMode {
-        match (self.tls, &self.server) {
-            (Some(mode), _) => mode,
-            (None, Some(url)) if url.implicit_tls => TlsMode::Implicit,
-            _ => TlsMode::Starttls,
-        }
-    }
-
-    /// Checks every value, without touching the network.
-    pub fn validate(&self) -> Result<(), Error> {
-        if let (Some(url), Some(mode)) = (&self.server, self.tls)
-            && url.implicit_tls
-            && mode != TlsMode::Implicit
-        {
-            return Err(Error::config(format!(
-                "{url} asks for implicit TLS, which contradicts --tls {}",
-                match mode {
-                    TlsMode::Starttls => "starttls",
-                    TlsMode::None => "none",
-                    TlsMode::Implicit => "implicit",
-                }
-            )));
-        }
-        for (what, value) in [
-            ("EHLO name", &self.ehlo_name),
-            ("TLS server name", &self.tls_server_name),
-        ] {
-            if let Some(v) = value
-                && (v.is_empty() || v.bytes().any(|b| b.is_ascii_control() || b == b' '))
-            {
-                return Err(Error::config(format!("invalid {what} {v:?}")));
-            }
-        }
-        if let Some(t) = self.timeout
-            && (t.is_zero() || t > Duration::from_secs(3600))
-        {
-            return Err(Error::config(
-                "the timeout must be between 1 and 3600 seconds",
-            ));
-        }
-        if let Some(auth) = &self.auth {
-            if auth.login.is_empty() || auth.login.bytes().any(|b| b.is_ascii_control()) {
-                return Err(Error::config(
-                    "the login name is empty or has control characters",
-                ));
-            }
-            for m in &auth.mechanisms {
-                parse_mechanism(m)?;
-            }
-        }
-        for file in &self.ca_files {
-            if !file.is_file() {
-                return Err(Error::config(format!(
-                    "CA file {} cannot be read",
-                    file.display()
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// Builds the engine's configuration, fetching the password and reading CA files now.
-    pub fn client_config(&self) -> Result<ClientConfig, Error> {
-        self.validate()?;
-        let url = self
-            .server
-            .as_ref()
-            .ok_or_else(|| Error::config("no server given (use --server smtp://HOST[:PORT])"))?;
-        let tls = self.effective_tls();
-        let mut config =
-            ClientConfig::new(url.host.clone(), url.port.unwrap_or(tls.default_port()));
-        config.tls = match tls {
-            TlsMode::Starttls => mailroom_smtp::TlsMode::StartTls,
-            TlsMode::Implicit => mailroom_smtp::TlsMode::Implicit,
-            TlsMode::None => mailroom_smtp::TlsMode::None,
-        };
-        config.tls_server_name = self.tls_server_name.clone();
-        for file in &self.ca_files {
-            config.add_roots_from_pem_file(file).map_err(|e| {
-                Error::new(ErrorKind::Config, format!("CA file {}", file.display())).with_source(e)
-            })?;
-        }
-        config.ehlo_name = self.ehlo_name.clone();
-        if let Some(limit) = self.timeout {
-            config.timeouts = Timeouts::uniform(limit);
-        }
-        if let Some(auth) = &self.auth {
-            let password = auth.password.resolve()?;
-            config.credentials = Some(Credentials {
-                username: auth.login.clone(),
-                password,
-            });
-            if !auth.mechanisms.is_empty() {
-                let list = auth
-                    .mechanisms
-                    .iter()
-                    .map(|m| parse_mechanism(m))
-                    .collect::<Result<_, _>>()?;
-                config.mechanisms = Some(list);
-            }
-        }
-        Ok(config)
-    }
-}
-
-fn parse_mechanism(name: &str) -> Result<Mechanism, Error> {
-    Mechanism::from_name(name)
-        .ok_or_else(|| Error::config(format!("unknown authentication mechanism {name:?}")))
 }
