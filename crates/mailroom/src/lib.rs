@@ -16,6 +16,7 @@ mod raw;
 mod report;
 mod retry;
 mod sender;
+mod services;
 mod settings;
 
 pub use error::{Error, ErrorKind, chain as error_chain};
@@ -24,6 +25,7 @@ pub use progress::{ProgressState, SmtpProgress};
 pub use report::{ErrorReport, MessageReport, RecipientReport};
 pub use retry::RetryPolicy;
 pub use sender::{Clock, Selection, Sender};
+pub use services::{ServiceInfo, Services};
 pub use settings::{
     AuthSettings, BodyEncoding, CopyToSelf, DefaultSendOption, DisabledExtensions, DsnDefaults,
     PasswordSource, RetrySettings, ServerUrl, SmtpSettings, TlsMode,
