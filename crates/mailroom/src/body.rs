@@ -54,6 +54,31 @@ impl Content {
         }
     }
 
+    /// Writes the bytes to transmit: the rendered model, or the stored message without its
+    /// Bcc header.
+    pub fn write_to(
+        self,
+        store: &Arc<Store>,
+        id: EntryId,
+        allow_8bit: bool,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        match self {
+            Content::Composed(message) => {
+                let options = RenderOptions {
+                    allow_8bit,
+                    streams: Some(Arc::new(StoreStreams { store: store.clone(), id })),
+                    ..RenderOptions::default()
+                };
+                message.render(&options, out).map(|_| ())
+            }
+            Content::Raw => store
+                .open_stream(id, STREAM_RAW)
+                .map_err(io::Error::other)
+                .and_then(|raw| mailroom_mime::strip_bcc(raw, out).map(|_| ())),
+        }
+    }
+
     /// Starts producing the bytes on a blocking thread; the reader yields them, or the error
     /// that stopped the producer (never a silent early end).
     pub fn spawn(self, store: Arc<Store>, id: EntryId, allow_8bit: bool) -> BodyReader {
@@ -63,19 +88,7 @@ impl Content {
                 tx: tx.clone(),
                 buf: Vec::with_capacity(CHUNK),
             };
-            let result = match self {
-                Content::Composed(message) => {
-                    let options = RenderOptions {
-                        allow_8bit,
-                        ..RenderOptions::default()
-                    };
-                    message.render(&options, &mut out).map(|_| ())
-                }
-                Content::Raw => store
-                    .open_stream(id, STREAM_RAW)
-                    .map_err(io::Error::other)
-                    .and_then(|raw| mailroom_mime::strip_bcc(raw, &mut out).map(|_| ())),
-            };
+            let result = self.write_to(&store, id, allow_8bit, &mut out);
             let last = match result.and_then(|()| out.flush()) {
                 Ok(()) => Piece::Done,
                 Err(e) => Piece::Failed(e),
@@ -88,6 +101,19 @@ impl Content {
             pos: 0,
             finished: false,
         }
+    }
+}
+
+/// Opens attachment streams of a message in the store while it renders.
+pub(crate) struct StoreStreams {
+    pub store: Arc<Store>,
+    pub id: EntryId,
+}
+
+impl mailroom_mime::StreamOpener for StoreStreams {
+    fn open(&self, key: &str) -> io::Result<Box<dyn Read + Send>> {
+        let reader = self.store.open_stream(self.id, key).map_err(io::Error::other)?;
+        Ok(Box::new(reader))
     }
 }
 

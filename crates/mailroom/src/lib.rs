@@ -9,10 +9,13 @@
 #![warn(missing_docs)]
 
 mod body;
+mod client;
 mod error;
+mod maildir;
 mod outbox;
 mod progress;
 mod raw;
+mod registry;
 mod report;
 mod retry;
 mod sender;
@@ -20,8 +23,10 @@ mod services;
 mod settings;
 
 pub use error::{Error, ErrorKind, chain as error_chain};
+pub use maildir::{MAILDIR_MTM, MaildirModule, MaildirSender, MaildirSettings};
 pub use outbox::{MTM_ID, Outbox, RawEnvelope, SendOption, parse_mailbox};
 pub use progress::{ProgressState, SmtpProgress};
+pub use registry::{Capability, MessageTypeModule, Registry};
 pub use report::{ErrorReport, MessageReport, RecipientReport};
 pub use retry::RetryPolicy;
 pub use sender::{Clock, Selection, Sender};

@@ -72,12 +72,18 @@ pub struct RawEnvelope {
 pub struct Outbox {
     store: Arc<Store>,
     service: Option<EntryId>,
+    mtm: &'static str,
 }
 
 impl Outbox {
     /// The Outbox of `store`, for messages of `service` (or none).
     pub fn new(store: Arc<Store>, service: Option<EntryId>) -> Outbox {
-        Outbox { store, service }
+        Outbox::for_module(store, MTM_ID, service)
+    }
+
+    /// The Outbox of `store`, for messages of module `mtm` and its `service` (or none).
+    pub fn for_module(store: Arc<Store>, mtm: &'static str, service: Option<EntryId>) -> Outbox {
+        Outbox { store, service, mtm }
     }
 
     /// Queues a composed message. Its recipients are its To, Cc and Bcc; MAIL FROM is
@@ -206,7 +212,7 @@ impl Outbox {
             return Err(Error::input("no recipients (use --to, --cc or --bcc)"));
         }
         let (state, scheduled) = when.initial_state();
-        let mut entry = NewEntry::message(EntryId::OUTBOX, MTM_ID, self.service);
+        let mut entry = NewEntry::message(EntryId::OUTBOX, self.mtm, self.service);
         entry.description = subject;
         entry.details = recipients[0].address.clone();
         entry.flags.complete = true;
