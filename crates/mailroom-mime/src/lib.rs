@@ -3,7 +3,9 @@
 //! A [`Message`] holds what a person writes: addresses ([`Mailbox`], [`Address`]), subject,
 //! bodies, inline parts and attachments. [`Message::render`] streams it to RFC 5322 bytes with
 //! CRLF line ends, RFC 2047 encoded words, RFC 2231 file names, and no Bcc header;
-//! [`strip_bcc`] does the same for messages that are already rendered.
+//! [`strip_bcc`] does the same for messages that are already rendered. [`parse_message`] reads
+//! raw messages back into the model; [`reply`], [`reply_all`] and [`forward`] build new models
+//! from an original; [`find`] searches one.
 //!
 //! The crate does no I/O beyond the readers and writers it is handed and the attachment files
 //! a model names.
@@ -12,19 +14,29 @@
 
 mod address;
 mod body;
+mod find;
 mod header;
+mod html;
 mod ids;
 mod mailbox;
 mod model;
+mod parse;
 mod raw;
 mod render;
+mod reply;
+mod subject;
 mod tree;
 mod validate;
 
 pub use address::{Address, AddressError};
+pub use find::{Field, Match, Scope, find, find_in};
+pub use html::html_to_text;
 pub use ids::{format_date, new_message_id};
 pub use mailbox::Mailbox;
 pub use model::{Attachment, Message, Priority, Source};
+pub use parse::{ParseError, Parsed, parse_message};
 pub use raw::{RawInfo, strip_bcc};
 pub use render::{Boundaries, RenderInfo, RenderOptions, StreamOpener};
+pub use reply::{ForwardMode, ReplyOptions, forward, reply, reply_all};
+pub use subject::{base_subject, forward_subject, reply_subject};
 pub use validate::MessageError;
