@@ -90,14 +90,18 @@ fn strip_counter(word: &str) -> &str {
     counted(word, '^').map_or(word, |n| &word[..n])
 }
 
-/// The subject of a reply: exactly one `Re: ` before the base subject.
+/// The subject of a reply: exactly one `Re: ` before the base subject (`Re:` when empty).
 pub fn reply_subject(subject: Option<&str>) -> String {
     format!("Re: {}", base_subject(subject.unwrap_or("")))
+        .trim_end()
+        .to_owned()
 }
 
-/// The subject of a forward: exactly one `Fwd: ` before the base subject.
+/// The subject of a forward: exactly one `Fwd: ` before the base subject (`Fwd:` when empty).
 pub fn forward_subject(subject: Option<&str>) -> String {
     format!("Fwd: {}", base_subject(subject.unwrap_or("")))
+        .trim_end()
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -118,11 +122,11 @@ mod tests {
             ("Отв: Пересл: Обед", "Re: Обед"),
             ("Ticket: 42", "Re: Ticket: 42"),
             ("Re: [list] Re: topic", "Re: [list] Re: topic"),
-            ("", "Re: "),
+            ("", "Re:"),
         ] {
             assert_eq!(reply_subject(Some(input)), want, "{input:?}");
         }
         assert_eq!(forward_subject(Some("Re: Fw: Lunch")), "Fwd: Lunch");
-        assert_eq!(forward_subject(None), "Fwd: ");
+        assert_eq!(forward_subject(None), "Fwd:");
     }
 }
