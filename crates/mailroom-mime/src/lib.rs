@@ -7,6 +7,27 @@
 //! raw messages back into the model; [`reply`], [`reply_all`] and [`forward`] build new models
 //! from an original; [`find`] searches one.
 //!
+//! ```
+//! use mailroom_mime::{Attachment, Mailbox, Message, RenderOptions};
+//!
+//! let message = Message {
+//!     from: Some(Mailbox::parse("Jürgen <juergen@example.org>")?),
+//!     to: vec![Mailbox::parse("\"Doe, Jo\" <jo@example.net>")?],
+//!     bcc: vec![Mailbox::parse("audit@example.org")?],
+//!     subject: Some("Grüße".into()),
+//!     text: Some("Hallo Jo!".into()),
+//!     attachments: vec![Attachment::from_bytes("notes.txt", "text/plain", b"notes".to_vec())],
+//!     ..Message::default()
+//! };
+//! let mut wire = Vec::new();
+//! let info = message.render(&RenderOptions::default(), &mut wire)?;
+//! let text = String::from_utf8(wire)?;
+//! assert!(text.contains("Subject: =?utf-8?b?R3LDvMOfZQ==?=\r\n"));
+//! assert!(!text.contains("audit@example.org"));
+//! assert!(text.contains(&format!("Message-ID: {}\r\n", info.message_id)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! The crate does no I/O beyond the readers and writers it is handed and the attachment files
 //! a model names.
 #![forbid(unsafe_code)]
