@@ -131,7 +131,10 @@ pub(crate) fn unstructured(value: &str) -> Vec<Token> {
 /// Tokens for a display name: plain words, a quoted string (split at its spaces, so that it
 /// stays quoted when folded), or encoded words when it is not ASCII.
 pub(crate) fn phrase(name: &str) -> Vec<Token> {
-    let encode = !name.is_ascii() || name.contains("=?") || name.chars().any(|c| c.is_control());
+    let encode = !name.is_ascii()
+        || name.contains("=?")
+        || name.chars().any(|c| c.is_control())
+        || name.split(' ').any(|w| w.len() > LONG_WORD);
     if encode {
         return encoded_words(name).into_iter().map(Token::spaced).collect();
     }
@@ -305,6 +308,19 @@ mod tests {
         assert_eq!(text, "To: \"Doe, Jo\" <a@example.org>\r\n");
         let text = field("To", &mailbox_list(&[m("Jö <a@bücher.example>")]));
         assert_eq!(text, "To: =?utf-8?b?SsO2?= <a@xn--bcher-kva.example>\r\n");
+    }
+
+    #[test]
+    fn a_huge_word_in_a_display_name_never_makes_a_line_over_998() {
+        let name = format!("\"{}, Jo\" <a@example.org>", "x".repeat(3000));
+        let text = field("From", &mailbox_list(&[Mailbox::parse(&name).unwrap()]));
+        assert!(text.split("\r\n").all(|l| l.len() <= 78), "{text}");
+        // The first encoded word stays on the field name's line, which may pass 78 but
+        // never 998; the folded lines that follow keep to 78.
+        let text = field("Subject", &unstructured(&"y".repeat(3000)));
+        let mut lines = text.split("\r\n");
+        assert!(lines.next().unwrap().len() <= 9 + 75);
+        assert!(lines.all(|l| l.len() <= 78));
     }
 
     #[test]

@@ -142,11 +142,21 @@ impl Message {
         })
     }
 
-    /// Whether rendering with `allow_8bit` would write 8-bit bytes: a non-ASCII text, HTML,
-    /// signature or vCard, or a UTF-8 address. When false, the rendering is 7-bit either way.
+    /// Whether rendering with `allow_8bit` may write 8-bit bytes: a non-ASCII text, HTML,
+    /// signature or vCard, a UTF-8 address, or an enclosed message (message/rfc822) that has
+    /// 8-bit bytes or is read from a file or stream (not scanned here). When false, the
+    /// rendering is 7-bit whatever the options say.
     pub fn needs_8bit(&self) -> bool {
         let texts = [&self.text, &self.html, &self.signature, &self.vcard];
-        self.needs_smtputf8()
+        let enclosed = self.attachments.iter().any(|a| {
+            a.content_type.eq_ignore_ascii_case("message/rfc822")
+                && match &a.source {
+                    crate::Source::Bytes { data } => !data.is_ascii(),
+                    _ => true,
+                }
+        });
+        enclosed
+            || self.needs_smtputf8()
             || texts
                 .iter()
                 .any(|t| t.as_deref().is_some_and(|t| !t.is_ascii()))

@@ -10,7 +10,8 @@ use crate::model::{Attachment, Message};
 pub enum MessageError {
     /// A header value contains CR, LF or NUL (the field is named).
     ControlInHeader(String),
-    /// A further header's name is empty or has characters outside printable ASCII, or a colon.
+    /// A further header's name is empty, longer than 76 characters, or has characters outside
+    /// printable ASCII, or a colon.
     BadHeaderName(String),
     /// A further header duplicates one the renderer writes itself (Date, From, Content-Type...).
     ReservedHeader(String),
@@ -171,8 +172,9 @@ impl Message {
             return Err(MessageError::BadMessageId("References".into()));
         }
         for (name, value) in &self.headers {
-            let name_ok =
-                !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b) && b != b':');
+            let name_ok = !name.is_empty()
+                && name.len() <= 76
+                && name.bytes().all(|b| (33..=126).contains(&b) && b != b':');
             if !name_ok {
                 return Err(MessageError::BadHeaderName(name.clone()));
             }
@@ -242,6 +244,7 @@ mod tests {
             ("X Bad", MessageError::BadHeaderName("X Bad".into())),
             ("X:Bad", MessageError::BadHeaderName("X:Bad".into())),
             ("", MessageError::BadHeaderName(String::new())),
+            (&"X".repeat(77), MessageError::BadHeaderName("X".repeat(77))),
             ("bcc", MessageError::ReservedHeader("bcc".into())),
             (
                 "Content-Type",

@@ -88,6 +88,35 @@ fn eight_bit_flags_follow_content_and_options() {
 }
 
 #[test]
+fn an_enclosed_8bit_message_goes_base64_unless_8bit_is_allowed() {
+    let mut m = simple();
+    m.attachments.push(Attachment {
+        file_name: Some("orig.eml".into()),
+        content_type: "message/rfc822".into(),
+        content_id: None,
+        source: Source::Bytes {
+            data: "Subject: grün\n\nkäse\n".as_bytes().to_vec(),
+        },
+    });
+    assert!(m.needs_8bit());
+    let mut out = Vec::new();
+    m.render(&options(false), &mut out).unwrap();
+    assert!(out.is_ascii());
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("Content-Transfer-Encoding: base64")
+    );
+    let mut out = Vec::new();
+    assert!(m.render(&options(true), &mut out).unwrap().has_8bit);
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("Content-Transfer-Encoding: 8bit\r\n\r\nSubject: grün\r\n")
+    );
+}
+
+#[test]
 fn attachments_come_from_files_and_streams() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("data.bin");
