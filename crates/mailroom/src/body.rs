@@ -67,7 +67,10 @@ impl Content {
             Content::Composed(message) => {
                 let options = RenderOptions {
                     allow_8bit,
-                    streams: Some(Arc::new(StoreStreams { store: store.clone(), id })),
+                    streams: Some(Arc::new(StoreStreams {
+                        store: store.clone(),
+                        id,
+                    })),
                     ..RenderOptions::default()
                 };
                 message.render(&options, out).map(|_| ())
@@ -112,7 +115,10 @@ pub(crate) struct StoreStreams {
 
 impl mailroom_mime::StreamOpener for StoreStreams {
     fn open(&self, key: &str) -> io::Result<Box<dyn Read + Send>> {
-        let reader = self.store.open_stream(self.id, key).map_err(io::Error::other)?;
+        let reader = self
+            .store
+            .open_stream(self.id, key)
+            .map_err(io::Error::other)?;
         Ok(Box::new(reader))
     }
 }

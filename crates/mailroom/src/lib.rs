@@ -18,10 +18,12 @@ mod raw;
 mod registry;
 mod report;
 mod retry;
+mod send_as;
 mod sender;
 mod services;
 mod settings;
 
+pub use client::{SmtpClientMtm, SmtpModule};
 pub use error::{Error, ErrorKind, chain as error_chain};
 pub use maildir::{MAILDIR_MTM, MaildirModule, MaildirSender, MaildirSettings};
 pub use outbox::{MTM_ID, Outbox, RawEnvelope, SendOption, parse_mailbox};
@@ -29,6 +31,7 @@ pub use progress::{ProgressState, SmtpProgress};
 pub use registry::{Capability, MessageTypeModule, Registry};
 pub use report::{ErrorReport, MessageReport, RecipientReport};
 pub use retry::RetryPolicy;
+pub use send_as::SendAs;
 pub use sender::{Clock, Selection, Sender};
 pub use services::{ServiceInfo, Services};
 pub use settings::{

@@ -3,7 +3,7 @@
 //! records with SMTP, which shows the framework is not shaped around SMTP alone.
 
 use std::fs;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -33,7 +33,10 @@ impl MessageTypeModule for MaildirModule {
 
     fn supports(&self, capability: Capability) -> bool {
         use Capability::*;
-        matches!(capability, Send | Attachments | Html | Settings | RecipientRecords)
+        matches!(
+            capability,
+            Send | Attachments | Html | Settings | RecipientRecords
+        )
     }
 }
 
@@ -56,24 +59,41 @@ impl MaildirSender {
     /// A sender for messages of `service` (or of no service) into `settings.path`.
     pub fn new(store: Arc<Store>, settings: MaildirSettings, service: Option<EntryId>) -> Self {
         let owner = format!("maildir-{}-{}", std::process::id(), rand::random::<u32>());
-        MaildirSender { store, settings, service, owner }
+        MaildirSender {
+            store,
+            settings,
+            service,
+            owner,
+        }
     }
 
     /// Writes every queued Maildir message of the service into the folder.
     pub fn deliver_queued(&self) -> Result<Vec<MessageReport>, Error> {
         for sub in ["tmp", "new", "cur"] {
             fs::create_dir_all(self.settings.path.join(sub)).map_err(|e| {
-                Error::config(format!("cannot create the Maildir {}", self.settings.path.display()))
-                    .with_source(e)
+                Error::config(format!(
+                    "cannot create the Maildir {}",
+                    self.settings.path.display()
+                ))
+                .with_source(e)
             })?;
         }
-        let states = [SendState::Waiting, SendState::Scheduled, SendState::Resend, SendState::UponRequest];
+        let states = [
+            SendState::Waiting,
+            SendState::Scheduled,
+            SendState::Resend,
+            SendState::UponRequest,
+        ];
         let mut filter = Filter::all().mtm(MAILDIR_MTM).send_states(&states);
         if let Some(service) = self.service {
             filter = filter.service(service);
         }
-        let ids: Vec<EntryId> =
-            self.store.children(EntryId::OUTBOX, &filter)?.iter().map(|e| e.id).collect();
+        let ids: Vec<EntryId> = self
+            .store
+            .children(EntryId::OUTBOX, &filter)?
+            .iter()
+            .map(|e| e.id)
+            .collect();
         let claim = Claim {
             folder: EntryId::OUTBOX,
             service: self.service,
@@ -97,12 +117,16 @@ impl MaildirSender {
                     }
                     entry.send_state = Some(SendState::Sent);
                     entry.error = None;
-                    self.store.finish(&entry, &self.owner, Some(EntryId::SENT))?;
+                    self.store
+                        .finish(&entry, &self.owner, Some(EntryId::SENT))?;
                 }
                 Err(e) => {
                     entry.send_state = Some(SendState::Failed);
-                    entry.error =
-                        Some(EntryError { kind: "maildir".into(), code: None, text: chain(&e) });
+                    entry.error = Some(EntryError {
+                        kind: "maildir".into(),
+                        code: None,
+                        text: chain(&e),
+                    });
                     self.store.finish(&entry, &self.owner, None)?;
                 }
             }
@@ -114,12 +138,17 @@ impl MaildirSender {
     fn write_one(&self, content: Content, id: EntryId) -> std::io::Result<PathBuf> {
         let name = unique_name();
         let tmp = self.settings.path.join("tmp").join(&name);
-        let file = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
         let mut out = BufWriter::new(file);
-        let result = content.write_to(&self.store, id, true, &mut out).and_then(|()| {
-            let file = out.into_inner().map_err(|e| e.into_error())?;
-            file.sync_all()
-        });
+        let result = content
+            .write_to(&self.store, id, true, &mut out)
+            .and_then(|()| {
+                let file = out.into_inner().map_err(|e| e.into_error())?;
+                file.sync_all()
+            });
         if let Err(e) = result {
             let _ = fs::remove_file(&tmp);
             return Err(e);
@@ -132,7 +161,9 @@ impl MaildirSender {
 }
 
 fn unique_name() -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     let host = hostname().replace(['/', ':'], "_");
     format!(
         "{}.M{}P{}R{:08x}.{host}",

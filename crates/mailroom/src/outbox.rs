@@ -35,7 +35,7 @@ pub enum SendOption {
 }
 
 impl SendOption {
-    fn initial_state(self) -> (SendState, Option<SystemTime>) {
+    pub(crate) fn initial_state(self) -> (SendState, Option<SystemTime>) {
         match self {
             SendOption::Immediately | SendOption::NextConnection => (SendState::Waiting, None),
             SendOption::OnRequest => (SendState::UponRequest, None),
@@ -83,7 +83,11 @@ impl Outbox {
 
     /// The Outbox of `store`, for messages of module `mtm` and its `service` (or none).
     pub fn for_module(store: Arc<Store>, mtm: &'static str, service: Option<EntryId>) -> Outbox {
-        Outbox { store, service, mtm }
+        Outbox {
+            store,
+            service,
+            mtm,
+        }
     }
 
     /// Queues a composed message. Its recipients are its To, Cc and Bcc; MAIL FROM is

@@ -39,7 +39,9 @@ pub enum Capability {
 
 impl fmt::Display for Capability {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string));
+        let name = serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string));
         f.write_str(&name.unwrap_or_default())
     }
 }
@@ -93,8 +95,18 @@ impl Registry {
     pub fn capabilities(&self, id: &str) -> Vec<Capability> {
         use Capability::*;
         let all = [
-            Send, Receive, Reply, Forward, Find, Attachments, Html, ScheduledSend,
-            SendOnConnection, Settings, Progress, RecipientRecords,
+            Send,
+            Receive,
+            Reply,
+            Forward,
+            Find,
+            Attachments,
+            Html,
+            ScheduledSend,
+            SendOnConnection,
+            Settings,
+            Progress,
+            RecipientRecords,
         ];
         match self.get(id) {
             Some(m) => all.into_iter().filter(|c| m.supports(*c)).collect(),
