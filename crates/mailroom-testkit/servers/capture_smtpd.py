@@ -19,10 +19,13 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 class Capture:
-    def __init__(self, outdir, reject, defer):
+    def __init__(self, outdir, reject, defer, fail_data, drop_after_data, delay_data):
         self.outdir = outdir
         self.reject = {a.lower() for a in reject}
         self.defer = {a.lower() for a in defer}
+        self.fail_data = fail_data
+        self.drop_after_data = drop_after_data
+        self.delay_data = delay_data
         self.seq = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -35,6 +38,11 @@ class Capture:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.fail_data > 0:
+            self.fail_data -= 1
+            return "451 4.3.0 temporary failure injected by test server"
+        if self.delay_data:
+            await asyncio.sleep(self.delay_data)
         self.seq += 1
         record = {
             "mail_from": envelope.mail_from,
@@ -51,6 +59,11 @@ class Capture:
         with open(name + ".tmp", "w") as f:
             json.dump(record, f)
         os.rename(name + ".tmp", name)
+        if self.drop_after_data:
+            # The message is taken, but the link drops before the reply: the client cannot
+            # know whether it was delivered.
+            server.transport.abort()
+            return None
         return "250 2.0.0 OK queued as %06d" % self.seq
 
 
@@ -66,6 +79,9 @@ def main():
     p.add_argument("--smtputf8", action="store_true")
     p.add_argument("--reject", action="append", default=[], help="recipient refused with 550")
     p.add_argument("--defer", action="append", default=[], help="recipient deferred with 450")
+    p.add_argument("--fail-data", type=int, default=0, help="answer 451 after the first N messages' data")
+    p.add_argument("--drop-after-data", action="store_true", help="close without a reply after data")
+    p.add_argument("--delay-data", type=float, default=0, help="seconds to wait before answering data")
     args = p.parse_args()
 
     context = None
@@ -80,7 +96,9 @@ def main():
         ok = auth_data.login.decode() == user and auth_data.password.decode() == password
         return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
-    handler = Capture(args.outdir, args.reject, args.defer)
+    handler = Capture(
+        args.outdir, args.reject, args.defer, args.fail_data, args.drop_after_data, args.delay_data
+    )
 
     def factory():
         return SMTP(

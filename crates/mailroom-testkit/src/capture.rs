@@ -35,6 +35,12 @@ pub struct CaptureOptions {
     pub reject: Vec<String>,
     /// Recipients deferred with 450.
     pub defer: Vec<String>,
+    /// Answer 451 after the data of the first N messages.
+    pub fail_data: u32,
+    /// Take each message, then close the connection without replying to the final dot.
+    pub drop_after_data: bool,
+    /// Wait this long before answering the final dot.
+    pub delay_data: Option<Duration>,
     /// Listen on this port instead of one the system picks.
     pub port: Option<u16>,
 }
@@ -48,6 +54,9 @@ impl Default for CaptureOptions {
             smtputf8: false,
             reject: Vec::new(),
             defer: Vec::new(),
+            fail_data: 0,
+            drop_after_data: false,
+            delay_data: None,
             port: None,
         }
     }
@@ -129,6 +138,15 @@ impl CaptureServer {
         }
         for address in &options.defer {
             cmd.arg("--defer").arg(address);
+        }
+        if options.fail_data > 0 {
+            cmd.arg("--fail-data").arg(options.fail_data.to_string());
+        }
+        if options.drop_after_data {
+            cmd.arg("--drop-after-data");
+        }
+        if let Some(delay) = options.delay_data {
+            cmd.arg("--delay-data").arg(delay.as_secs_f64().to_string());
         }
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -22,6 +22,7 @@ mod send_as;
 mod sender;
 mod services;
 mod settings;
+mod watcher;
 
 pub use client::{SmtpClientMtm, SmtpModule};
 pub use error::{Error, ErrorKind, chain as error_chain};
@@ -38,6 +39,7 @@ pub use settings::{
     AuthSettings, BodyEncoding, CopyToSelf, DefaultSendOption, DisabledExtensions, DsnDefaults,
     PasswordSource, RetrySettings, ServerUrl, SmtpSettings, TlsMode,
 };
+pub use watcher::{WatchTiming, Watcher};
 
 pub use mailroom_mime as mime;
 pub use mailroom_smtp as smtp;

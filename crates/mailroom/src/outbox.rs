@@ -3,10 +3,12 @@
 
 use std::io::{self, Read};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use mailroom_mime::{Address, Mailbox, Message};
-use mailroom_store::{EntryId, NewEntry, RecipientKind, RecipientRecord, SendState, Store};
+use mailroom_store::{
+    Claim, EntryId, NewEntry, RecipientKind, RecipientRecord, RecipientState, SendState, Store,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -204,6 +206,83 @@ impl Outbox {
                 .map(Error::input)
                 .unwrap_or_else(|| e.into())),
         }
+    }
+
+    /// Cancels a queued message: it becomes `Suspended` and is not sent until resent. Refused
+    /// while a sender holds it.
+    pub fn cancel(&self, id: EntryId) -> Result<(), Error> {
+        use SendState::*;
+        let states = [Waiting, Scheduled, Resend, UponRequest, Uncertain, Failed];
+        self.change_state(id, &states, "cancelled", |entry| {
+            entry.send_state = Some(Suspended);
+            entry.scheduled = None;
+        })
+    }
+
+    /// Asks for a message to be sent again, `Uncertain`, `Suspended` and `Failed` ones included:
+    /// it becomes `Waiting`, and every recipient not yet accepted is pending again.
+    pub fn resend(&self, id: EntryId) -> Result<(), Error> {
+        use SendState::*;
+        let states = [
+            Waiting,
+            Scheduled,
+            Resend,
+            UponRequest,
+            Uncertain,
+            Suspended,
+            Failed,
+        ];
+        self.change_state(id, &states, "resent", |entry| {
+            entry.send_state = Some(Waiting);
+            entry.scheduled = None;
+            entry.error = None;
+            for r in entry.recipients.iter_mut() {
+                if r.state != RecipientState::Accepted {
+                    r.state = RecipientState::Pending;
+                }
+            }
+        })
+    }
+
+    fn change_state(
+        &self,
+        id: EntryId,
+        states: &[SendState],
+        what: &str,
+        change: impl FnOnce(&mut mailroom_store::Entry),
+    ) -> Result<(), Error> {
+        let owner = format!("outbox-{}-{}", std::process::id(), rand::random::<u32>());
+        let claim = Claim {
+            folder: EntryId::OUTBOX,
+            service: None,
+            states,
+            now: SystemTime::now() + Duration::from_secs(100 * 365 * 24 * 3600),
+            owner: &owner,
+            lease: Duration::from_secs(60),
+            limit: 1,
+            ids: Some(&[id]),
+        };
+        let mut claimed = self.store.claim(&claim)?;
+        let Some(mut entry) = claimed.pop() else {
+            let entry = self.store.entry(id)?;
+            let state = entry
+                .send_state
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "none".into());
+            let why = if entry.parent != EntryId::OUTBOX {
+                "it is not in the Outbox".to_string()
+            } else if entry.lease.is_some_and(|l| l.expires > SystemTime::now()) {
+                "a sender is sending it now".to_string()
+            } else {
+                format!("its state is {state}")
+            };
+            return Err(Error::input(format!(
+                "message {id} cannot be {what}: {why}"
+            )));
+        };
+        change(&mut entry);
+        self.store.finish(&entry, &owner, None)?;
+        Ok(())
     }
 
     fn new_entry(

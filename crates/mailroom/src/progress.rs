@@ -58,7 +58,11 @@ pub struct SmtpProgress {
 /// Publishes progress updates to any number of watchers.
 pub(crate) struct ProgressPublisher {
     tx: watch::Sender<SmtpProgress>,
+    listeners: std::sync::RwLock<Vec<Listener>>,
 }
+
+/// A function called with every progress update, in order.
+pub(crate) type Listener = Box<dyn Fn(&SmtpProgress) + Send + Sync>;
 
 impl ProgressPublisher {
     pub fn new(service: Option<EntryId>) -> Self {
@@ -67,16 +71,33 @@ impl ProgressPublisher {
             ..SmtpProgress::default()
         };
         let (tx, _) = watch::channel(initial);
-        ProgressPublisher { tx }
+        ProgressPublisher {
+            tx,
+            listeners: std::sync::RwLock::new(Vec::new()),
+        }
     }
 
     pub fn subscribe(&self) -> watch::Receiver<SmtpProgress> {
         self.tx.subscribe()
     }
 
+    pub fn listen(&self, listener: Listener) {
+        self.listeners
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(listener);
+    }
+
     /// Changes the progress and publishes the result.
     pub fn update(&self, change: impl FnOnce(&mut SmtpProgress)) {
         self.tx.send_modify(change);
+        let listeners = self.listeners.read().unwrap_or_else(|e| e.into_inner());
+        if !listeners.is_empty() {
+            let now = self.tx.borrow().clone();
+            for listener in listeners.iter() {
+                listener(&now);
+            }
+        }
     }
 }
 

@@ -87,7 +87,14 @@ impl Sender {
         self
     }
 
-    /// A stream of progress updates for the operations of this sender.
+    /// Calls `listener` with every progress update, in order (the [`progress`](Self::progress)
+    /// stream keeps only the latest). Keep it quick: it runs on the sending task.
+    pub fn on_progress(&self, listener: impl Fn(&SmtpProgress) + Send + Sync + 'static) {
+        self.progress.listen(Box::new(listener));
+    }
+
+    /// A stream of progress updates for the operations of this sender: the latest state each
+    /// time it is read, for drawing progress.
     pub fn progress(&self) -> watch::Receiver<SmtpProgress> {
         self.progress.subscribe()
     }
@@ -174,6 +181,31 @@ impl Sender {
         }
         self.progress.update(|p| p.state = ProgressState::Done);
         Ok(reports)
+    }
+
+    /// How many messages are due now, and when the next one not yet due becomes due.
+    pub fn due(&self) -> Result<(usize, Option<SystemTime>), Error> {
+        let now = (self.clock)();
+        let (_, ids) = self.candidates(&Selection::Due)?;
+        let mut filter = Filter::all()
+            .mtm(MTM_ID)
+            .send_states(&[SendState::Scheduled, SendState::Resend]);
+        if let Some(service) = self.service {
+            filter = filter.service(service);
+        }
+        let next = self
+            .store
+            .children(EntryId::OUTBOX, &filter)?
+            .iter()
+            .filter_map(|e| e.scheduled)
+            .filter(|t| *t > now)
+            .min();
+        Ok((ids.len(), next))
+    }
+
+    /// The settings this sender uses.
+    pub fn settings(&self) -> &SmtpSettings {
+        &self.settings
     }
 
     /// Ids of the selected messages, oldest first, and the states a claim may take them in.

@@ -1,0 +1,289 @@
+//! The outbox sender against real aiosmtpd servers on 127.0.0.1: per-recipient outcomes, the
+//! retry schedule (with an injected clock, no sleeping), uncertain outcomes, cancel and resend,
+//! sending on the next connection, and progress.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use mailroom::mime::{Mailbox, Message};
+use mailroom::store::{EntryId, RecipientState, SendState, Store};
+use mailroom::{
+    Outbox, ProgressState, Selection, SendOption, Sender, SmtpSettings, TlsMode, WatchTiming,
+    Watcher,
+};
+use mailroom_testkit::{CaptureOptions, CaptureServer, free_port};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn store() -> (tempfile::TempDir, Arc<Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    (dir, store)
+}
+
+fn settings(port: u16) -> SmtpSettings {
+    SmtpSettings {
+        server: Some(format!("smtp://127.0.0.1:{port}").parse().unwrap()),
+        tls: Some(TlsMode::None),
+        timeout: Some(Duration::from_secs(5)),
+        ..SmtpSettings::default()
+    }
+}
+
+fn message(to: &[&str]) -> Message {
+    Message {
+        from: Some(Mailbox::parse("alice@example.com").unwrap()),
+        to: to.iter().map(|a| Mailbox::parse(a).unwrap()).collect(),
+        subject: Some("test".into()),
+        text: Some("hello".into()),
+        ..Message::default()
+    }
+}
+
+fn queue(store: &Arc<Store>, to: &[&str], when: SendOption) -> EntryId {
+    Outbox::new(store.clone(), None)
+        .queue_message(&message(to), None, when)
+        .unwrap()
+}
+
+fn later(minutes: u64) -> mailroom::Clock {
+    let at = SystemTime::now() + Duration::from_secs(minutes * 60);
+    Arc::new(move || at)
+}
+
+fn states(store: &Store, id: EntryId) -> Vec<RecipientState> {
+    store
+        .entry(id)
+        .unwrap()
+        .recipients
+        .iter()
+        .map(|r| r.state)
+        .collect()
+}
+
+#[tokio::test]
+async fn partial_rejection_retry_goes_only_to_the_deferred_recipient() {
+    let (_dir, store) = store();
+    let port = free_port();
+    let first = CaptureServer::start(
+        &CaptureOptions {
+            port: Some(port),
+            defer: vec!["carol@example.org".into()],
+            reject: vec!["dave@example.org".into()],
+            ..Default::default()
+        },
+        None,
+    );
+    let id = queue(
+        &store,
+        &["bob@example.net", "carol@example.org", "dave@example.org"],
+        SendOption::Immediately,
+    );
+    let sender = Sender::new(store.clone(), settings(port), None);
+    let reports = sender.send(Selection::Ids(vec![id])).await.unwrap();
+    assert_eq!(reports[0].state, SendState::Resend);
+    use RecipientState::*;
+    assert_eq!(states(&store, id), vec![Accepted, Deferred, Rejected]);
+    assert_eq!(first.wait_for(1, WAIT)[0].rcpt_tos, vec!["bob@example.net"]);
+    drop(first);
+
+    let second = CaptureServer::start(
+        &CaptureOptions {
+            port: Some(port),
+            ..Default::default()
+        },
+        None,
+    );
+    // Not due yet: nothing is sent.
+    assert!(sender.send(Selection::Due).await.unwrap().is_empty());
+    let retry = Sender::new(store.clone(), settings(port), None).with_clock(later(30));
+    let reports = retry.send(Selection::Due).await.unwrap();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].state, SendState::Sent);
+    assert_eq!(states(&store, id), vec![Accepted, Accepted, Rejected]);
+    let got = second.wait_for(1, WAIT);
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].rcpt_tos,
+        vec!["carol@example.org"],
+        "the retry went to someone else too"
+    );
+    assert_eq!(store.entry(id).unwrap().parent, EntryId::SENT);
+}
+
+#[tokio::test]
+async fn transient_4xx_leads_to_resend_and_a_later_delivery() {
+    let (_dir, store) = store();
+    let server = CaptureServer::start(
+        &CaptureOptions {
+            fail_data: 1,
+            ..Default::default()
+        },
+        None,
+    );
+    let id = queue(&store, &["bob@example.net"], SendOption::Immediately);
+    let sender = Sender::new(store.clone(), settings(server.port()), None);
+    let reports = sender.send(Selection::Ids(vec![id])).await.unwrap();
+    assert_eq!(reports[0].state, SendState::Resend);
+    assert_eq!(reports[0].error.as_ref().unwrap().kind, "rejected");
+    let entry = store.entry(id).unwrap();
+    let next = entry.scheduled.expect("a retry time");
+    assert!(
+        next > SystemTime::now() + Duration::from_secs(60),
+        "retry too soon"
+    );
+    assert_eq!(entry.recipients[0].state, RecipientState::Deferred);
+    assert_eq!(entry.recipients[0].code, Some(451));
+
+    assert!(sender.send(Selection::Due).await.unwrap().is_empty());
+    let retry = Sender::new(store.clone(), settings(server.port()), None).with_clock(later(10));
+    let reports = retry.send(Selection::Due).await.unwrap();
+    assert_eq!(reports[0].state, SendState::Sent);
+    assert_eq!(server.wait_for(1, WAIT).len(), 1);
+}
+
+#[tokio::test]
+async fn give_up_after_the_retry_lifetime() {
+    let (_dir, store) = store();
+    let server = CaptureServer::start(
+        &CaptureOptions {
+            fail_data: 5,
+            ..Default::default()
+        },
+        None,
+    );
+    let id = queue(&store, &["bob@example.net"], SendOption::Immediately);
+    let sender =
+        Sender::new(store.clone(), settings(server.port()), None).with_clock(later(6 * 24 * 60));
+    let reports = sender.send(Selection::Ids(vec![id])).await.unwrap();
+    assert_eq!(reports[0].state, SendState::Failed);
+    assert_eq!(store.entry(id).unwrap().parent, EntryId::OUTBOX);
+}
+
+#[tokio::test]
+async fn close_after_the_final_dot_leaves_the_message_uncertain_until_resent() {
+    let (_dir, store) = store();
+    let dropping = CaptureServer::start(
+        &CaptureOptions {
+            drop_after_data: true,
+            ..Default::default()
+        },
+        None,
+    );
+    let id = queue(&store, &["bob@example.net"], SendOption::Immediately);
+    let sender = Sender::new(store.clone(), settings(dropping.port()), None);
+    let reports = sender.send(Selection::Ids(vec![id])).await.unwrap();
+    assert_eq!(reports[0].state, SendState::Uncertain, "{reports:?}");
+    assert_eq!(reports[0].error.as_ref().unwrap().kind, "outcome_unknown");
+    assert_eq!(states(&store, id), vec![RecipientState::Unknown]);
+    assert_eq!(dropping.wait_for(1, WAIT).len(), 1);
+
+    // Neither a due run nor a flush of the queue touches it, even much later.
+    let much_later =
+        Sender::new(store.clone(), settings(dropping.port()), None).with_clock(later(600));
+    assert!(much_later.send(Selection::Due).await.unwrap().is_empty());
+    assert!(much_later.send(Selection::Queued).await.unwrap().is_empty());
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(dropping.messages().len(), 1);
+
+    // Asked for by id, it goes again.
+    let good = CaptureServer::start(&CaptureOptions::default(), None);
+    let sender = Sender::new(store.clone(), settings(good.port()), None);
+    let reports = sender.send(Selection::Ids(vec![id])).await.unwrap();
+    assert_eq!(reports[0].state, SendState::Sent);
+    assert_eq!(good.wait_for(1, WAIT).len(), 1);
+}
+
+#[tokio::test]
+async fn cancelled_message_is_not_sent_until_resent() {
+    let (_dir, store) = store();
+    let server = CaptureServer::start(&CaptureOptions::default(), None);
+    let outbox = Outbox::new(store.clone(), None);
+    let id = queue(&store, &["bob@example.net"], SendOption::OnRequest);
+    outbox.cancel(id).unwrap();
+    assert_eq!(
+        store.entry(id).unwrap().send_state,
+        Some(SendState::Suspended)
+    );
+    let sender = Sender::new(store.clone(), settings(server.port()), None);
+    assert!(sender.send(Selection::Queued).await.unwrap().is_empty());
+    outbox.resend(id).unwrap();
+    let reports = sender.send(Selection::Queued).await.unwrap();
+    assert_eq!(reports[0].state, SendState::Sent);
+    let err = outbox.cancel(id).unwrap_err();
+    assert!(err.to_string().contains("not in the Outbox"), "{err}");
+}
+
+#[tokio::test]
+async fn progress_reports_bytes_and_counts() {
+    let (_dir, store) = store();
+    let server = CaptureServer::start(&CaptureOptions::default(), None);
+    let ids: Vec<_> = (0..3)
+        .map(|_| queue(&store, &["bob@example.net"], SendOption::Immediately))
+        .collect();
+    let sender = Sender::new(store.clone(), settings(server.port()), None);
+    let latest = sender.progress();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    sender.on_progress(move |p| log.lock().unwrap().push(p.clone()));
+    let reports = sender.send(Selection::Ids(ids)).await.unwrap();
+    assert!(reports.iter().all(|r| r.state == SendState::Sent));
+    assert_eq!(latest.borrow().sent, 3);
+    let seen = seen.lock().unwrap();
+    let last = seen.last().unwrap();
+    assert_eq!(
+        (last.state, last.sent, last.total, last.failed),
+        (ProgressState::Done, 3, 3, 0)
+    );
+    assert!(
+        seen.iter()
+            .any(|p| p.state == ProgressState::Sending && p.bytes_sent > 0)
+    );
+    assert!(seen.iter().any(|p| p.index == 2));
+}
+
+#[tokio::test]
+async fn next_connection_sending_starts_within_5_seconds_of_the_server_coming_up() {
+    let (_dir, store) = store();
+    let port = free_port();
+    let id = queue(&store, &["bob@example.net"], SendOption::NextConnection);
+    let watcher = Watcher::new(Sender::new(store.clone(), settings(port), None))
+        .with_timing(WatchTiming::default());
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        watcher
+            .run(
+                async {
+                    let _ = stop_rx.await;
+                },
+                |_| {},
+            )
+            .await
+    });
+    // The server is down for a while; the watcher backs off meanwhile.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(
+        store.entry(id).unwrap().send_state,
+        Some(SendState::Waiting)
+    );
+    let server = CaptureServer::start(
+        &CaptureOptions {
+            port: Some(port),
+            ..Default::default()
+        },
+        None,
+    );
+    let up = Instant::now();
+    let got = tokio::task::spawn_blocking(move || {
+        let got = server.wait_for(1, Duration::from_secs(10));
+        (got.len(), server)
+    })
+    .await
+    .unwrap();
+    let took = up.elapsed();
+    assert_eq!(got.0, 1);
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    stop_tx.send(()).unwrap();
+    task.await.unwrap().unwrap();
+    assert_eq!(store.entry(id).unwrap().send_state, Some(SendState::Sent));
+}
