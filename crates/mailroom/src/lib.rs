@@ -11,6 +11,7 @@
 mod body;
 mod client;
 mod error;
+mod host;
 mod maildir;
 mod outbox;
 mod progress;

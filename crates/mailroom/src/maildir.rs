@@ -58,7 +58,7 @@ pub struct MaildirSender {
 impl MaildirSender {
     /// A sender for messages of `service` (or of no service) into `settings.path`.
     pub fn new(store: Arc<Store>, settings: MaildirSettings, service: Option<EntryId>) -> Self {
-        let owner = format!("maildir-{}-{}", std::process::id(), rand::random::<u32>());
+        let owner = crate::host::owner_name("maildir");
         MaildirSender {
             store,
             settings,
@@ -164,7 +164,7 @@ fn unique_name() -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    let host = hostname().replace(['/', ':'], "_");
+    let host = crate::host::hostname().replace(['/', ':'], "_");
     format!(
         "{}.M{}P{}R{:08x}.{host}",
         now.as_secs(),
@@ -172,14 +172,6 @@ fn unique_name() -> String {
         std::process::id(),
         rand::random::<u32>()
     )
-}
-
-fn hostname() -> String {
-    fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into())
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {

@@ -251,7 +251,7 @@ impl Outbox {
         what: &str,
         change: impl FnOnce(&mut mailroom_store::Entry),
     ) -> Result<(), Error> {
-        let owner = format!("outbox-{}-{}", std::process::id(), rand::random::<u32>());
+        let owner = crate::host::owner_name("outbox");
         let claim = Claim {
             folder: EntryId::OUTBOX,
             service: None,

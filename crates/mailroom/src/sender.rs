@@ -53,7 +53,7 @@ pub struct Sender {
 impl Sender {
     /// A sender for messages of `service` (or of no service) using `settings`.
     pub fn new(store: Arc<Store>, settings: SmtpSettings, service: Option<EntryId>) -> Sender {
-        let owner = format!("{}-{}", std::process::id(), rand::random::<u32>());
+        let owner = crate::host::owner_name("smtp");
         let retry = settings.retry_policy();
         Sender {
             store,
@@ -104,6 +104,7 @@ impl Sender {
     /// Errors are for the operation as a whole (unusable settings, a failing store); what
     /// happened to each message, including refusals and unreachable servers, is in its report.
     pub async fn send(&self, selection: Selection) -> Result<Vec<MessageReport>, Error> {
+        self.release_dead_leases()?;
         self.recover_interrupted()?;
         let (states, ids) = self.candidates(&selection)?;
         self.progress.update(|p| {
@@ -252,6 +253,20 @@ impl Sender {
             }
         };
         Ok((states, ids))
+    }
+
+    /// Releases leases whose holder was a process of this host that has died.
+    fn release_dead_leases(&self) -> Result<(), Error> {
+        let filter = Filter::all().mtm(MTM_ID);
+        for entry in self.store.children(EntryId::OUTBOX, &filter)? {
+            if let Some(lease) = &entry.lease
+                && crate::host::owner_is_dead(&lease.owner)
+            {
+                warn!(id = %entry.id, owner = %lease.owner, "releasing the lease of a dead sender");
+                self.store.release(entry.id, &lease.owner)?;
+            }
+        }
+        Ok(())
     }
 
     /// Messages left in `Sending` by a sender that died: the final dot may have gone out, so
