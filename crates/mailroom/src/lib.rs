@@ -42,6 +42,11 @@ pub use settings::{
 };
 pub use watcher::{WatchTiming, Watcher};
 
+/// Email-specific flags and fields of a message entry (receipt requested, HTML body, vCard,
+/// attachments, multipart kind, Message-ID, In-Reply-To); the per-recipient delivery records
+/// are [`store::RecipientRecord`]s beside them on the entry.
+pub type EmailEntry = mailroom_store::EmailFields;
+
 pub use mailroom_mime as mime;
 pub use mailroom_smtp as smtp;
 pub use mailroom_store as store;
