@@ -143,7 +143,8 @@ async fn run(mut io: Box<dyn Io>, script: Vec<Step>, tls: &tokio_rustls::TlsAcce
             }
             Step::ExpectUntil(text) => {
                 let mut buf = [0u8; 8192];
-                while !seen.ends_with(text.as_bytes()) {
+                let start = seen.len();
+                while !seen[start..].ends_with(text.as_bytes()) {
                     match tokio::time::timeout(STEP_WAIT, io.read(&mut buf)).await {
                         Ok(Ok(n)) if n > 0 => seen.extend_from_slice(&buf[..n]),
                         _ => return seen,
@@ -240,3 +241,5 @@ pub fn ehlo(extensions: &'static str) -> Vec<Step> {
         Step::Reply(extensions),
     ]
 }
+
+pub mod servers;
