@@ -23,6 +23,8 @@ pub enum Step {
     ExpectAlone(&'static str),
     /// Read until this text has been seen at the end of what was received.
     ExpectUntil(&'static str),
+    /// Read exactly this many bytes and record them.
+    ReadBytes(usize),
     /// Switch to TLS as the server.
     Tls,
     /// Close the connection now.
@@ -149,6 +151,13 @@ async fn run(mut io: Box<dyn Io>, script: Vec<Step>, tls: &tokio_rustls::TlsAcce
                         Ok(Ok(n)) if n > 0 => seen.extend_from_slice(&buf[..n]),
                         _ => return seen,
                     }
+                }
+            }
+            Step::ReadBytes(n) => {
+                let mut buf = vec![0u8; n];
+                match tokio::time::timeout(STEP_WAIT, io.read_exact(&mut buf)).await {
+                    Ok(Ok(_)) => seen.extend_from_slice(&buf),
+                    _ => return seen,
                 }
             }
             Step::Tls => match tls.accept(io).await {
