@@ -8,7 +8,7 @@ use mailroom_smtp::{DataOutcome, Envelope, ErrorKind, RecipientStatus, Session};
 const EHLO_PLAIN: &str = "250-mx.test\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n";
 
 #[tokio::test]
-async fn one_message_without_pipelining_is_sent_byte_exact() {
+async fn non_pipelining_server_is_answered_one_command_at_a_time() {
     let mut script = ehlo(EHLO_PLAIN);
     script.extend([
         ExpectAlone("MAIL FROM:<a@example.org>\r\n"),

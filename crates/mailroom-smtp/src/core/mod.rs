@@ -180,7 +180,14 @@ impl Core {
             match self.parser.next_reply() {
                 Ok(Some(reply)) => {
                     self.record_reply(&reply);
+                    let written = self.out.len();
                     self.handle_reply(reply);
+                    if self.out.len() > written && self.parser.has_buffered() {
+                        // Bytes already here cannot answer a command only now being sent.
+                        let phase = self.current_phase();
+                        self.abort(Error::protocol(phase, "reply arrived before its command"));
+                        return;
+                    }
                 }
                 Ok(None) => return,
                 Err(e) => {

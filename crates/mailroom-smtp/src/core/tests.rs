@@ -1,1 +1,129 @@
+//! Unit tests of the core alone: bytes in, bytes and decisions out.
 
+use super::*;
+use crate::config::Disabled;
+use crate::delivery::DataOutcome;
+use crate::envelope::Envelope;
+
+fn core(tls: TlsMode) -> Core {
+    Core::new(
+        CoreConfig {
+            ehlo_name: "c.test".into(),
+            tls,
+            credentials: None,
+            mechanisms: None,
+            disable: Disabled::default(),
+            transcript: None,
+            nonce: "n".into(),
+        },
+        false,
+    )
+}
+
+fn out(core: &mut Core) -> String {
+    String::from_utf8(core.take_output()).unwrap()
+}
+
+fn ready(extensions: &str) -> Core {
+    let mut c = core(TlsMode::None);
+    c.receive(b"220 hi\r\n");
+    assert_eq!(out(&mut c), "EHLO c.test\r\n");
+    c.receive(format!("250-mx\r\n{extensions}").as_bytes());
+    assert_eq!(c.wait(), Wait::Ready);
+    c
+}
+
+#[test]
+fn greeting_fed_byte_by_byte_is_answered_once_complete() {
+    let mut c = core(TlsMode::None);
+    for b in b"220-first\r\n220 second\r\n" {
+        assert_eq!(c.output_len(), 0, "spoke before the greeting ended");
+        c.receive(&[*b]);
+    }
+    assert_eq!(out(&mut c), "EHLO c.test\r\n");
+}
+
+#[test]
+fn starttls_required_asks_for_the_handshake_and_forgets_plaintext_capabilities() {
+    let mut c = core(TlsMode::StartTls);
+    c.receive(b"220 hi\r\n");
+    out(&mut c);
+    c.receive(b"250-mx\r\n250-SIZE 5\r\n250 STARTTLS\r\n");
+    assert_eq!(out(&mut c), "STARTTLS\r\n");
+    c.receive(b"220 go\r\n");
+    assert_eq!(c.wait(), Wait::Tls);
+    c.tls_established();
+    assert_eq!(c.capabilities().size_limit(), None);
+    assert_eq!(out(&mut c), "EHLO c.test\r\n");
+    c.receive(b"250 mx\r\n");
+    assert_eq!(c.wait(), Wait::Ready);
+    assert!(c.tls_active());
+}
+
+#[test]
+fn replies_split_anywhere_give_the_same_outcome() {
+    let replies = b"250 ok\r\n550 no\r\n250-fine\r\n250 really\r\n354 go\r\n";
+    for cut in 0..replies.len() {
+        let mut c = ready("250 PIPELINING\r\n");
+        let env = Envelope::new("a@x.org", ["b@x.org", "c@x.org"]);
+        c.begin(&env, None).unwrap();
+        out(&mut c);
+        c.receive(&replies[..cut]);
+        c.receive(&replies[cut..]);
+        assert_eq!(c.wait(), Wait::Body(BodyMode::Data), "cut at {cut}");
+        c.body_data(b"hi");
+        c.body_end();
+        assert_eq!(out(&mut c), "hi\r\n.\r\n");
+        c.receive(b"250 queued\r\n");
+        let delivery = c.take_outcome().unwrap().unwrap();
+        assert!(delivery.is_accepted());
+        assert_eq!(delivery.recipients.len(), 2);
+    }
+}
+
+#[test]
+fn link_lost_after_the_dot_is_unknown_but_before_it_an_error() {
+    let mut c = ready("250 PIPELINING\r\n");
+    c.begin(&Envelope::new("a@x.org", ["b@x.org"]), None)
+        .unwrap();
+    c.receive(b"250 ok\r\n250 ok\r\n354 go\r\n");
+    c.body_end();
+    c.link_lost(LinkLoss::Timeout);
+    let delivery = c.take_outcome().unwrap().unwrap();
+    assert!(
+        matches!(delivery.data, DataOutcome::Unknown(ref e) if e.kind() == crate::ErrorKind::Timeout)
+    );
+
+    let mut c = ready("250 PIPELINING\r\n");
+    c.begin(&Envelope::new("a@x.org", ["b@x.org"]), None)
+        .unwrap();
+    c.receive(b"250 ok\r\n");
+    c.link_lost(LinkLoss::Eof);
+    assert_eq!(
+        c.take_outcome().unwrap().unwrap_err().kind(),
+        crate::ErrorKind::Closed
+    );
+}
+
+#[test]
+fn reply_out_of_turn_is_a_protocol_error() {
+    let mut c = ready("250 8BITMIME\r\n");
+    c.begin(&Envelope::new("a@x.org", ["b@x.org"]), None)
+        .unwrap();
+    assert_eq!(out(&mut c), "MAIL FROM:<a@x.org>\r\n");
+    c.receive(b"250 ok\r\n250 extra\r\n");
+    // The second reply arrived before RCPT was even written: a desynchronised or forged stream.
+    let err = c.take_outcome().unwrap().unwrap_err();
+    assert_eq!(err.kind(), crate::ErrorKind::Protocol);
+    assert_eq!(c.wait(), Wait::Closed);
+}
+
+#[test]
+fn begin_on_a_closed_session_is_refused() {
+    let mut c = ready("250 8BITMIME\r\n");
+    c.link_lost(LinkLoss::Eof);
+    let err = c
+        .begin(&Envelope::new("a@x.org", ["b@x.org"]), None)
+        .unwrap_err();
+    assert_eq!(err.kind(), crate::ErrorKind::Closed);
+}

@@ -434,8 +434,10 @@ impl Core {
             return;
         }
         if let Some(mut encoder) = txn.body.take() {
+            let before = self.out.len();
             encoder.finish(&mut self.out);
-            let bytes = txn.body_bytes;
+            // Content bytes include a final CRLF that `finish` added, not the `.` line.
+            let bytes = txn.body_bytes + (self.out.len() - before - 3) as u64;
             txn.expect.push_back(Expect::DataEnd);
             self.transcript(
                 Direction::Client,

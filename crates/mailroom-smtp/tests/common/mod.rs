@@ -23,6 +23,8 @@ pub enum Step {
     ExpectAlone(&'static str),
     /// Read until this text has been seen at the end of what was received.
     ExpectUntil(&'static str),
+    /// Read exactly this many bytes and record them.
+    ReadBytes(usize),
     /// Switch to TLS as the server.
     Tls,
     /// Close the connection now.
@@ -143,11 +145,19 @@ async fn run(mut io: Box<dyn Io>, script: Vec<Step>, tls: &tokio_rustls::TlsAcce
             }
             Step::ExpectUntil(text) => {
                 let mut buf = [0u8; 8192];
-                while !seen.ends_with(text.as_bytes()) {
+                let start = seen.len();
+                while !seen[start..].ends_with(text.as_bytes()) {
                     match tokio::time::timeout(STEP_WAIT, io.read(&mut buf)).await {
                         Ok(Ok(n)) if n > 0 => seen.extend_from_slice(&buf[..n]),
                         _ => return seen,
                     }
+                }
+            }
+            Step::ReadBytes(n) => {
+                let mut buf = vec![0u8; n];
+                match tokio::time::timeout(STEP_WAIT, io.read_exact(&mut buf)).await {
+                    Ok(Ok(_)) => seen.extend_from_slice(&buf),
+                    _ => return seen,
                 }
             }
             Step::Tls => match tls.accept(io).await {
@@ -240,3 +250,5 @@ pub fn ehlo(extensions: &'static str) -> Vec<Step> {
         Step::Reply(extensions),
     ]
 }
+
+pub mod servers;
