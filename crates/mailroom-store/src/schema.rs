@@ -158,3 +158,82 @@ fn newer(path: &Path, found: i64) -> StoreError {
         supported: SCHEMA_VERSION,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+    use crate::{EntryId, Event, NewEntry, SendState, Store};
+
+    #[test]
+    fn a_version_1_store_migrates_with_its_data_intact() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::DB_FILE);
+        let mut conn = Connection::open(&path).unwrap();
+        migrate(&mut conn, &path, 1).unwrap();
+        assert_eq!(version(&conn).unwrap(), 1);
+        conn.execute_batch(
+            "INSERT INTO entries (id, parent, kind, mtm, date, size, description, details, flags,
+                 priority, send_state, email_flags, message_id)
+             VALUES (1000, 4, 'message', 'smtp', 0, 5, 'old', 'a@example.com', 1, 'high',
+                 'waiting', 2, '<old@example.com>');
+             INSERT INTO recipients (entry, pos, address, kind, state)
+             VALUES (1000, 0, 'a@example.com', 'to', 'pending');
+             INSERT INTO streams (id, entry, name, size) VALUES (1, 1000, 'mime', 5);
+             INSERT INTO chunks (stream, seq, data) VALUES (1, 0, X'68656C6C6F');",
+        )
+        .unwrap();
+        drop(conn);
+
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            version(&store.conn.lock().unwrap()).unwrap(),
+            SCHEMA_VERSION
+        );
+        let old = store.entry(EntryId(1000)).unwrap();
+        assert_eq!(old.description, "old");
+        assert_eq!(old.send_state, Some(SendState::Waiting));
+        assert_eq!(old.flags.priority, crate::Priority::High);
+        assert!(old.email.html);
+        assert_eq!(old.recipients[0].address, "a@example.com");
+        let mut body = String::new();
+        store
+            .open_stream(old.id, "mime")
+            .unwrap()
+            .read_to_string(&mut body)
+            .unwrap();
+        assert_eq!(body, "hello");
+
+        let new = store
+            .create(&NewEntry::folder(EntryId::INBOX, "n"), &mut [])
+            .unwrap();
+        assert!(new > old.id);
+        let log = store.changes_since(0, 10).unwrap();
+        assert_eq!(
+            log.changes[0].event,
+            Event::Created {
+                id: new,
+                parent: EntryId::INBOX
+            }
+        );
+    }
+
+    #[test]
+    fn concurrent_opens_of_an_old_store_migrate_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::DB_FILE);
+        let mut conn = Connection::open(&path).unwrap();
+        migrate(&mut conn, &path, 1).unwrap();
+        drop(conn);
+        let stores: Vec<Store> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| Store::open(dir.path()).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for s in &stores {
+            assert_eq!(version(&s.conn.lock().unwrap()).unwrap(), SCHEMA_VERSION);
+        }
+    }
+}

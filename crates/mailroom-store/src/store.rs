@@ -44,7 +44,7 @@ impl Default for OpenOptions {
 /// directory at once.
 pub struct Store {
     path: PathBuf,
-    conn: Arc<Mutex<Connection>>,
+    pub(crate) conn: Arc<Mutex<Connection>>,
     observers: Observers,
     data_version: Mutex<Option<i64>>,
 }
@@ -85,9 +85,17 @@ impl Store {
         }
         create_file(dir, path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags)?;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| cannot_open(dir, e))?;
         conn.busy_timeout(options.busy_timeout)?;
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            return Err(StoreError::ReadOnly {
+                path: path.to_owned(),
+                source: "the database file cannot be opened for writing".into(),
+            });
+        }
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| cannot_open(dir, e))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::ReadOnly {
                 path: path.to_owned(),
@@ -306,6 +314,26 @@ impl Store {
             detail: report.join("; "),
             source: None,
         })
+    }
+}
+
+/// Classifies a failure to open the database or its WAL files: when the directory refuses new
+/// files, the location is read-only; otherwise the driver's error stands.
+fn cannot_open(dir: &Path, err: rusqlite::Error) -> StoreError {
+    if err.sqlite_error_code() != Some(rusqlite::ErrorCode::CannotOpen) {
+        return err.into();
+    }
+    let probe = dir.join(format!(".mailroom-probe-{}", std::process::id()));
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = fs::remove_file(&probe);
+            err.into()
+        }
+        Err(e) => StoreError::fs("creating files in", dir, e),
     }
 }
 
