@@ -8,7 +8,7 @@ use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
 use crate::Address;
 use crate::mailbox::Mailbox;
 use crate::model::{Attachment, Message, Priority, Source};
-use crate::validate::{is_media_type, is_msg_id};
+use crate::validate::{is_media_type, is_msg_id, is_multipart};
 
 /// A raw message read back into the model, with what could not be carried over.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,7 +244,7 @@ fn bodies(parsed: &mail_parser::Message<'_>, m: &mut Message) {
         let content_type = part
             .content_type()
             .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")))
-            .filter(|t| is_media_type(t))
+            .filter(|t| is_media_type(t) && !is_multipart(t))
             .unwrap_or_else(|| "application/octet-stream".to_owned())
             .to_ascii_lowercase();
         let content_id = part

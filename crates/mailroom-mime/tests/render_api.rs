@@ -88,6 +88,15 @@ fn eight_bit_flags_follow_content_and_options() {
 }
 
 #[test]
+fn recipients_are_to_cc_and_bcc_once_each() {
+    let mut m = simple();
+    m.cc = vec![mb("C <c@example.net>"), mb("B@EXAMPLE.NET")];
+    m.bcc = vec![mb("d@bücher.example"), mb("d@xn--bcher-kva.example")];
+    let got: Vec<&str> = m.recipients().iter().map(|a| a.as_str()).collect();
+    assert_eq!(got, ["b@example.net", "c@example.net", "d@bücher.example"]);
+}
+
+#[test]
 fn an_enclosed_8bit_message_goes_base64_unless_8bit_is_allowed() {
     let mut m = simple();
     m.attachments.push(Attachment {
