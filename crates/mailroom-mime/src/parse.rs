@@ -79,6 +79,15 @@ pub(crate) fn clean(text: &str) -> String {
     out
 }
 
+/// A file name without control characters (each becomes a space), trimmed.
+fn clean_file_name(name: &str) -> String {
+    let out: String = name
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    out.trim().to_owned()
+}
+
 /// Parses a raw RFC 5322 message into the model. Never panics on malformed input; parts of the
 /// header the model cannot hold are listed in [`Parsed::dropped`].
 pub fn parse_message(raw: &[u8]) -> Result<Parsed, ParseError> {
@@ -264,7 +273,10 @@ fn bodies(parsed: &mail_parser::Message<'_>, m: &mut Message) {
                 .is_some_and(|html| html.contains(&format!("cid:{id}")))
         });
         let attachment = Attachment {
-            file_name: part.attachment_name().map(clean).filter(|n| !n.is_empty()),
+            file_name: part
+                .attachment_name()
+                .map(clean_file_name)
+                .filter(|n| !n.is_empty()),
             content_type,
             content_id,
             source: Source::Bytes {

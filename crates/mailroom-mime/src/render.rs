@@ -204,12 +204,17 @@ impl Message {
     fn check_files(&self) -> io::Result<()> {
         for part in self.inline.iter().chain(&self.attachments) {
             if let crate::Source::File { path } = &part.source {
-                std::fs::File::open(path).map_err(|e| {
-                    io::Error::new(
-                        e.kind(),
-                        format!("cannot read attachment {}: {e}", path.display()),
-                    )
-                })?;
+                let fail = |e: io::Error| {
+                    let text = format!("cannot read attachment {}: {e}", path.display());
+                    io::Error::new(e.kind(), text)
+                };
+                let file = std::fs::File::open(path).map_err(fail)?;
+                if !file.metadata().map_err(fail)?.is_file() {
+                    return Err(fail(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "not a file",
+                    )));
+                }
             }
         }
         Ok(())

@@ -50,6 +50,13 @@ fn invalid_models_fail_before_any_byte_is_written() {
         io::ErrorKind::NotFound
     );
     assert!(out.is_empty());
+
+    let dir = tempfile::tempdir().unwrap();
+    m.attachments[0] = Attachment::from_file("dir", "application/pdf", dir.path());
+    let err = m.render(&RenderOptions::default(), &mut out).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("not a file"));
+    assert!(out.is_empty());
 }
 
 #[test]
