@@ -1,6 +1,9 @@
 //! Find: case-insensitive, Unicode-aware search of chosen parts of a message.
 
+use std::borrow::Cow;
 use std::ops::Range;
+
+use icu_normalizer::DecomposingNormalizerBorrowed;
 
 use crate::html::html_to_text;
 use crate::mailbox::Mailbox;
@@ -81,18 +84,29 @@ struct Folded {
     origin: Vec<usize>,
 }
 
-/// Lower-case folding per character, plus `ß` to `ss` and final sigma to sigma.
+/// Folding per character: canonical decomposition (so that `é` and `e` + U+0301 match), then
+/// lower case, plus `ß` to `ss` and final sigma to sigma.
 fn fold(text: &str) -> Folded {
+    let nfd = DecomposingNormalizerBorrowed::new_nfd();
     let mut folded = Folded {
         text: String::with_capacity(text.len()),
         origin: Vec::new(),
     };
     for (at, c) in text.char_indices() {
         let before = folded.text.len();
-        match c {
-            'ß' | 'ẞ' => folded.text.push_str("ss"),
-            'ς' => folded.text.push('σ'),
-            _ => folded.text.extend(c.to_lowercase()),
+        let mut buf = [0u8; 4];
+        let one: &str = c.encode_utf8(&mut buf);
+        let decomposed = if c.is_ascii() {
+            Cow::Borrowed(one)
+        } else {
+            nfd.normalize(one)
+        };
+        for d in decomposed.chars() {
+            match d {
+                'ß' | 'ẞ' => folded.text.push_str("ss"),
+                'ς' => folded.text.push('σ'),
+                _ => folded.text.extend(d.to_lowercase()),
+            }
         }
         folded
             .origin
@@ -101,8 +115,8 @@ fn fold(text: &str) -> Folded {
     folded
 }
 
-/// Every non-overlapping occurrence of `needle` in `haystack`, ignoring case; byte ranges in
-/// `haystack`. An empty needle matches nothing.
+/// Every non-overlapping occurrence of `needle` in `haystack`, ignoring case and canonical
+/// composition; byte ranges in `haystack`. An empty needle matches nothing.
 pub fn find_in(haystack: &str, needle: &str) -> Vec<Range<usize>> {
     let needle = fold(needle).text;
     if needle.is_empty() {
@@ -199,6 +213,7 @@ mod tests {
         assert_eq!(find_in("STRASSE und Straße", "straße"), [0..7, 12..19]);
         assert_eq!(find_in("ΟΔΥΣΣΕΥΣ", "οδυσσευς"), vec![0..16]);
         assert_eq!(find_in("abcABCabc", "ABC"), [0..3, 3..6, 6..9]);
+        assert_eq!(find_in("Cafe\u{301} CAFÉ", "café"), vec![0..6, 7..12]);
         assert!(find_in("abc", "").is_empty());
         assert!(find_in("abc", "x").is_empty());
     }

@@ -96,25 +96,30 @@ fn needs_encoding(word: &str) -> bool {
 /// runs of words that need it become encoded words, with the spaces between them inside.
 pub(crate) fn unstructured(value: &str) -> Vec<Token> {
     let words: Vec<&str> = value.split(' ').collect();
+    // The first non-empty word at or after `k` needs encoding.
+    let encoded_next = |k: usize| {
+        words[k..]
+            .iter()
+            .find(|w| !w.is_empty())
+            .is_some_and(|w| needs_encoding(w))
+    };
     let mut tokens = Vec::new();
     let mut i = 0;
     while i < words.len() {
-        if !needs_encoding(words[i]) {
-            let space = i > 0;
+        // Extra spaces next to an encoded word go inside it: decoders differ on whether they
+        // keep white space between an encoded word and plain text.
+        let starts_run = needs_encoding(words[i]) || (words[i].is_empty() && encoded_next(i));
+        if !starts_run {
             tokens.push(Token {
                 text: words[i].to_owned(),
-                space,
+                space: i > 0,
             });
             i += 1;
             continue;
         }
         let mut j = i + 1;
-        loop {
-            let next = words[j..].iter().position(|w| !w.is_empty()).map(|p| j + p);
-            match next {
-                Some(k) if needs_encoding(words[k]) => j = k + 1,
-                _ => break,
-            }
+        while j < words.len() && (words[j].is_empty() || encoded_next(j)) {
+            j += 1;
         }
         let run = words[i..j].join(" ");
         for (n, word) in encoded_words(&run).into_iter().enumerate() {
@@ -275,8 +280,7 @@ mod tests {
             [
                 "=?utf-8?b?R3LDvMOfZQ==?=",
                 "aus",
-                "",
-                "=?utf-8?b?S8O2bG4s?=",
+                "=?utf-8?b?IEvDtmxuLA==?=",
                 "bis",
                 "bald"
             ]

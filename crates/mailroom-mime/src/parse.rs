@@ -8,7 +8,7 @@ use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
 use crate::Address;
 use crate::mailbox::Mailbox;
 use crate::model::{Attachment, Message, Priority, Source};
-use crate::validate::{is_media_type, is_msg_id};
+use crate::validate::{is_media_type, is_msg_id, is_multipart};
 
 /// A raw message read back into the model, with what could not be carried over.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +77,15 @@ pub(crate) fn clean(text: &str) -> String {
         .collect();
     out.truncate(out.trim_end().len());
     out
+}
+
+/// A file name without control characters (each becomes a space), trimmed.
+fn clean_file_name(name: &str) -> String {
+    let out: String = name
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    out.trim().to_owned()
 }
 
 /// Parses a raw RFC 5322 message into the model. Never panics on malformed input; parts of the
@@ -244,7 +253,7 @@ fn bodies(parsed: &mail_parser::Message<'_>, m: &mut Message) {
         let content_type = part
             .content_type()
             .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")))
-            .filter(|t| is_media_type(t))
+            .filter(|t| is_media_type(t) && !is_multipart(t))
             .unwrap_or_else(|| "application/octet-stream".to_owned())
             .to_ascii_lowercase();
         let content_id = part
@@ -264,7 +273,10 @@ fn bodies(parsed: &mail_parser::Message<'_>, m: &mut Message) {
                 .is_some_and(|html| html.contains(&format!("cid:{id}")))
         });
         let attachment = Attachment {
-            file_name: part.attachment_name().map(clean).filter(|n| !n.is_empty()),
+            file_name: part
+                .attachment_name()
+                .map(clean_file_name)
+                .filter(|n| !n.is_empty()),
             content_type,
             content_id,
             source: Source::Bytes {

@@ -19,7 +19,7 @@ pub struct RawInfo {
     pub header_8bit: bool,
     /// Whether anything written has 8-bit bytes (the envelope needs BODY=8BITMIME).
     pub has_8bit: bool,
-    /// How many Bcc fields were dropped.
+    /// How many Bcc and Resent-Bcc fields were dropped.
     pub bcc_removed: usize,
 }
 
@@ -37,8 +37,8 @@ enum State {
     Body,
 }
 
-/// Copies a ready RFC 5322 message, dropping every Bcc header field (with its folded
-/// continuation lines) from the header block only; the body is untouched. Streaming, with
+/// Copies a ready RFC 5322 message, dropping every Bcc and Resent-Bcc header field (with its
+/// folded continuation lines) from the header block only; the body is untouched. Streaming, with
 /// constant memory whatever the line lengths.
 pub fn strip_bcc<R: Read, W: Write>(input: R, output: W) -> io::Result<RawInfo> {
     let mut reader = BufReader::with_capacity(64 * 1024, input);
@@ -81,7 +81,8 @@ pub fn strip_bcc<R: Read, W: Write>(input: R, output: W) -> io::Result<RawInfo> 
                     i += 1;
                     if b == b':' {
                         let field = name[..name.len() - 1].trim_ascii_end();
-                        keep = !field.eq_ignore_ascii_case(b"bcc");
+                        keep = !field.eq_ignore_ascii_case(b"bcc")
+                            && !field.eq_ignore_ascii_case(b"resent-bcc");
                         if keep {
                             out.write_all(&name)?;
                         } else {
@@ -154,7 +155,7 @@ mod tests {
 
     #[test]
     fn similar_names_and_lf_only_messages_are_kept() {
-        let input = b"Bccx: keep\nX-Bcc: keep\nBcc:drop\n\tmore\nSubject: \xc3\xa4\n\nbody\xff";
+        let input = b"Bccx: keep\nX-Bcc: keep\nBcc:drop\n\tmore\nResent-BCC: x\nSubject: \xc3\xa4\n\nbody\xff";
         let (out, info) = strip(input);
         assert_eq!(
             out,

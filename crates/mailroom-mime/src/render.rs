@@ -79,6 +79,13 @@ pub struct RenderInfo {
     pub date: OffsetDateTime,
 }
 
+/// True for message/rfc822 and the other message/* types, sent unencoded when they can be.
+fn is_message_type(content_type: &str) -> bool {
+    content_type
+        .get(..8)
+        .is_some_and(|t| t.eq_ignore_ascii_case("message/"))
+}
+
 /// A writer that counts bytes and notices 8-bit ones.
 pub(crate) struct Counted<W: Write> {
     inner: W,
@@ -143,13 +150,13 @@ impl Message {
     }
 
     /// Whether rendering with `allow_8bit` may write 8-bit bytes: a non-ASCII text, HTML,
-    /// signature or vCard, a UTF-8 address, or an enclosed message (message/rfc822) that has
+    /// signature or vCard, a UTF-8 address, or an enclosed message (message/*) that has
     /// 8-bit bytes or is read from a file or stream (not scanned here). When false, the
     /// rendering is 7-bit whatever the options say.
     pub fn needs_8bit(&self) -> bool {
         let texts = [&self.text, &self.html, &self.signature, &self.vcard];
         let enclosed = self.attachments.iter().any(|a| {
-            a.content_type.eq_ignore_ascii_case("message/rfc822")
+            is_message_type(&a.content_type)
                 && match &a.source {
                     crate::Source::Bytes { data } => !data.is_ascii(),
                     _ => true,
@@ -167,6 +174,21 @@ impl Message {
         self.all_mailboxes().any(|m| m.address.needs_smtputf8())
     }
 
+    /// The envelope recipients: To, Cc and Bcc addresses, each once (compared without regard
+    /// to case, with IDN domains in A-label form), in that order.
+    pub fn recipients(&self) -> Vec<&crate::Address> {
+        let mut seen = Vec::new();
+        let mut out = Vec::new();
+        for m in self.to.iter().chain(&self.cc).chain(&self.bcc) {
+            let key = m.address.to_ascii_domain_address().to_lowercase();
+            if !seen.contains(&key) {
+                seen.push(key);
+                out.push(&m.address);
+            }
+        }
+        out
+    }
+
     fn all_mailboxes(&self) -> impl Iterator<Item = &crate::Mailbox> {
         self.from
             .iter()
@@ -182,12 +204,17 @@ impl Message {
     fn check_files(&self) -> io::Result<()> {
         for part in self.inline.iter().chain(&self.attachments) {
             if let crate::Source::File { path } = &part.source {
-                std::fs::File::open(path).map_err(|e| {
-                    io::Error::new(
-                        e.kind(),
-                        format!("cannot read attachment {}: {e}", path.display()),
-                    )
-                })?;
+                let fail = |e: io::Error| {
+                    let text = format!("cannot read attachment {}: {e}", path.display());
+                    io::Error::new(e.kind(), text)
+                };
+                let file = std::fs::File::open(path).map_err(fail)?;
+                if !file.metadata().map_err(fail)?.is_file() {
+                    return Err(fail(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "not a file",
+                    )));
+                }
             }
         }
         Ok(())
@@ -332,9 +359,10 @@ impl Renderer<'_> {
         if let Some(id) = &part.content_id {
             write_field(out, "Content-ID", &[Token::spaced(format!("<{id}>"))])?;
         }
-        // RFC 2046 allows only 7bit, 8bit or binary for message/rfc822; base64 is the fallback
-        // when the enclosed message has long lines, NUL, or 8-bit bytes the server cannot take.
-        let cte = if part.content_type.eq_ignore_ascii_case("message/rfc822") {
+        // RFC 2046 allows only 7bit, 8bit or binary for message/rfc822 (and other message/*
+        // types are read the same way); base64 is the fallback when the enclosed message has
+        // long lines, NUL, or 8-bit bytes the server cannot take.
+        let cte = if is_message_type(&part.content_type) {
             let scan = body::scan_lines(self.open(&part.source)?)?;
             match scan {
                 s if s.long_line || s.nul => Cte::Base64,

@@ -17,7 +17,7 @@ pub enum MessageError {
     ReservedHeader(String),
     /// A msg-id is not of the form `<left@right>` (the field is named).
     BadMessageId(String),
-    /// An attachment's media type is not `type/subtype`.
+    /// An attachment's media type is not `type/subtype`, or is multipart/*.
     BadContentType(String),
     /// An inline part has no Content-ID, or one with brackets, whitespace or control characters.
     BadContentId,
@@ -97,6 +97,12 @@ pub(crate) fn is_msg_id(id: &str) -> bool {
             .all(|c| !c.is_whitespace() && !c.is_control() && c != '<' && c != '>')
 }
 
+/// True for multipart/*, which an attachment cannot be: its body would need a boundary.
+pub(crate) fn is_multipart(text: &str) -> bool {
+    text.get(..10)
+        .is_some_and(|t| t.eq_ignore_ascii_case("multipart/"))
+}
+
 /// True for `type/subtype` made of RFC 2045 token characters.
 pub(crate) fn is_media_type(text: &str) -> bool {
     let token = |t: &str| {
@@ -108,7 +114,7 @@ pub(crate) fn is_media_type(text: &str) -> bool {
 }
 
 fn check_part(part: &Attachment, inline: bool) -> Result<(), MessageError> {
-    if !is_media_type(&part.content_type) {
+    if !is_media_type(&part.content_type) || is_multipart(&part.content_type) {
         return Err(MessageError::BadContentType(part.content_type.clone()));
     }
     if part
@@ -269,6 +275,11 @@ mod tests {
         assert!(!is_msg_id("<ab>"));
         assert!(is_media_type("application/pdf"));
         assert!(!is_media_type("application/pdf; name=x"));
+        let mut m = base();
+        m.attachments
+            .push(Attachment::from_bytes("x", "Multipart/Mixed", vec![]));
+        let refused = MessageError::BadContentType("Multipart/Mixed".into());
+        assert_eq!(m.validate(), Err(refused));
         let mut m = base();
         m.inline
             .push(Attachment::from_bytes("a.png", "image/png", vec![1]));

@@ -114,6 +114,18 @@ fn every_message_parses_replies_forwards_and_searches() {
             ("fwd-att", &attached),
         ] {
             let bytes = render(name.as_str(), m);
+            assert!(bytes.ends_with(b"\r\n"), "{name} {what}");
+            for line in bytes[..bytes.len() - 2].split(|&b| b == b'\n') {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                assert!(line.len() <= 998, "{name} {what}: line over 998 octets");
+                assert!(!line.contains(&b'\r'), "{name} {what}: bare CR or LF");
+            }
+            let lf = bytes.iter().filter(|&&b| b == b'\n').count();
+            assert_eq!(
+                lf,
+                bytes.windows(2).filter(|w| w == b"\r\n").count(),
+                "{name} {what}"
+            );
             let head = header_block(&bytes);
             assert!(!head.contains("\nbcc:"), "{name} {what}: Bcc written");
             for line in head.split("\r\n").filter(|l| !l.starts_with([' ', '\t'])) {

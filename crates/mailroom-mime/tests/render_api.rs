@@ -50,6 +50,13 @@ fn invalid_models_fail_before_any_byte_is_written() {
         io::ErrorKind::NotFound
     );
     assert!(out.is_empty());
+
+    let dir = tempfile::tempdir().unwrap();
+    m.attachments[0] = Attachment::from_file("dir", "application/pdf", dir.path());
+    let err = m.render(&RenderOptions::default(), &mut out).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("not a file"));
+    assert!(out.is_empty());
 }
 
 #[test]
@@ -85,6 +92,15 @@ fn eight_bit_flags_follow_content_and_options() {
     assert!(m.render(&options(true), &mut out).unwrap().has_8bit);
     m.bcc.push(mb("jö@example.net"));
     assert!(m.needs_smtputf8());
+}
+
+#[test]
+fn recipients_are_to_cc_and_bcc_once_each() {
+    let mut m = simple();
+    m.cc = vec![mb("C <c@example.net>"), mb("B@EXAMPLE.NET")];
+    m.bcc = vec![mb("d@bücher.example"), mb("d@xn--bcher-kva.example")];
+    let got: Vec<&str> = m.recipients().iter().map(|a| a.as_str()).collect();
+    assert_eq!(got, ["b@example.net", "c@example.net", "d@bücher.example"]);
 }
 
 #[test]

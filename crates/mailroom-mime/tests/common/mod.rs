@@ -185,9 +185,15 @@ pub fn crate_dir() -> PathBuf {
 /// Runs a Python oracle script on `input` and returns its stdout as JSON.
 /// A missing python3 is a failure, not a skip.
 pub fn python(script: &str, input: &[u8]) -> serde_json::Value {
+    python_with(script, &[], input)
+}
+
+/// Runs a Python oracle script with arguments; see [`python`].
+pub fn python_with(script: &str, args: &[&str], input: &[u8]) -> serde_json::Value {
     let path = crate_dir().join("tests/oracle").join(script);
     let mut child = Command::new("python3")
         .arg(&path)
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

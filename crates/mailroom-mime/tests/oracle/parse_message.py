@@ -1,5 +1,6 @@
-"""Oracle: parse one message from stdin with Python's email package (policy.default) and print
-what came back as JSON: addresses, subject, ids, bodies, every leaf part and every defect."""
+"""Oracle: parse a message from stdin with Python's email package (policy.default) and print
+what came back as JSON: addresses, subject, ids, bodies, every leaf part and every defect.
+With --many, stdin is a JSON array of base64 messages and the output an array."""
 import base64
 import email
 import json
@@ -41,8 +42,7 @@ def defects_of(part, out):
             defects_of(sub, out)
 
 
-def main():
-    raw = sys.stdin.buffer.read()
+def describe(raw):
     header_block = raw.split(b"\r\n\r\n", 1)[0]
     if header_block.isascii():
         msg = email.message_from_bytes(raw, policy=POLICY)
@@ -59,10 +59,22 @@ def main():
         }
         if leaf.get_content_type() == "message/rfc822":
             inner = leaf.get_content()
+            if str(leaf.get("content-transfer-encoding", "")).lower() == "base64":
+                # Python does not decode a base64 message/rfc822 (Mailroom's fallback for an
+                # 8-bit original when 8bit is not allowed); decode it and parse what it encloses.
+                encoded = inner.get_payload()
+                inner = email.message_from_bytes(base64.b64decode(encoded), policy=POLICY)
             info["inner_subject"] = inner["subject"]
-            info["inner_body"] = text_of(inner.get_body(("plain",)))
+            body = inner.get_body(("plain",))
+            try:
+                info["inner_body"] = text_of(body) if body is not None else None
+            except LookupError:
+                # The enclosed original names a charset Python does not know.
+                info["inner_body"] = None
         else:
-            info["data"] = base64.b64encode(leaf.get_payload(decode=True)).decode()
+            payload = leaf.get_payload(decode=True)
+            # message/* parts other than rfc822 (delivery-status...) come back parsed, not as bytes.
+            info["data"] = base64.b64encode(payload).decode() if payload is not None else None
             if leaf.get_content_maintype() == "text" and leaf.get_content_charset():
                 info["text"] = text_of(leaf)
         parts.append(info)
@@ -84,13 +96,23 @@ def main():
         "parts": parts,
         "defects": defects,
     }
-    json.dump(result, sys.stdout, ensure_ascii=False)
+    return result
 
 
 def leaves_list(msg):
     out = []
     leaves(msg, out)
     return out
+
+
+def main():
+    if sys.argv[1:] == ["--many"]:
+        # A JSON array of base64 messages in, a JSON array of descriptions out.
+        messages = json.load(sys.stdin)
+        result = [describe(base64.b64decode(m)) for m in messages]
+    else:
+        result = describe(sys.stdin.buffer.read())
+    json.dump(result, sys.stdout, ensure_ascii=False)
 
 
 main()
