@@ -109,8 +109,12 @@ pub struct Claim<'a> {
     pub service: Option<EntryId>,
     /// Only messages in one of these send states.
     pub states: &'a [SendState],
-    /// The current time: scheduled times and lease expiries are compared with it.
+    /// The current time: lease expiries are compared with it, and scheduled times too unless
+    /// `due_before` says otherwise.
     pub now: SystemTime,
+    /// Take messages scheduled before this time instead of before `now` (a queue flush takes
+    /// deferred messages early); `None` means `now`.
+    pub due_before: Option<SystemTime>,
     /// Who claims (unique per sender, e.g. host, process id and a random part).
     pub owner: &'a str,
     /// How long the lease lasts unless renewed.

@@ -28,12 +28,17 @@ pub(crate) fn claim(conn: &Connection, c: &Claim<'_>) -> Result<Vec<Entry>> {
         return Ok(Vec::new());
     }
     let now = to_micros(c.now);
+    let due = to_micros(c.due_before.unwrap_or(c.now));
     let mut sql = String::from(
         "SELECT id FROM entries WHERE parent = ?1 AND kind = 'message'
-         AND (scheduled IS NULL OR scheduled <= ?2)
+         AND (scheduled IS NULL OR scheduled <= ?3)
          AND (lease_owner IS NULL OR lease_expires IS NULL OR lease_expires <= ?2)",
     );
-    let mut args = vec![Value::Integer(c.folder.0), Value::Integer(now)];
+    let mut args = vec![
+        Value::Integer(c.folder.0),
+        Value::Integer(now),
+        Value::Integer(due),
+    ];
     let states = c
         .states
         .iter()
@@ -105,6 +110,17 @@ pub(crate) fn release(conn: &Connection, id: EntryId, owner: &str) -> Result<()>
 }
 
 impl Batch<'_> {
+    /// Extends a lease `owner` holds to `now + lease`; see [`Store::renew`](crate::Store::renew).
+    pub fn renew(
+        &mut self,
+        id: EntryId,
+        owner: &str,
+        now: SystemTime,
+        lease: Duration,
+    ) -> Result<bool> {
+        renew(self.conn, id, owner, now, lease)
+    }
+
     /// Records a sender's outcome; see [`Store::finish`](crate::Store::finish).
     pub fn finish(&mut self, entry: &Entry, owner: &str, move_to: Option<EntryId>) -> Result<()> {
         check_owner(owner)?;

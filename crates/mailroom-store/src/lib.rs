@@ -46,5 +46,5 @@ pub use events::{Change, ChangeLog, Event, ObserverId};
 pub use filter::{Claim, Filter, Sort, SortBy};
 pub use ops::Batch;
 pub use schema::SCHEMA_VERSION;
-pub use store::{DB_FILE, OpenOptions, Store};
+pub use store::{DB_FILE, Durability, OpenOptions, Store};
 pub use streams::StreamReader;

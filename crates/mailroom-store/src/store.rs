@@ -37,6 +37,16 @@ impl Default for OpenOptions {
     }
 }
 
+/// How a commit reaches the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// Synced before the call returns: survives a power loss.
+    Full,
+    /// Written to the log but not synced: survives the death of the process, and becomes
+    /// durable with the next full commit.
+    Relaxed,
+}
+
 /// A message store: a tree of entries with named streams, in one SQLite database.
 ///
 /// Every operation is one transaction, committed durably (WAL, `synchronous=FULL`) before it
@@ -141,6 +151,17 @@ impl Store {
     /// Runs `f` in one immediate transaction, logs its events, commits durably, then tells
     /// observers. Nothing is written if `f` fails.
     pub fn batch<T>(&self, f: impl FnOnce(&mut Batch<'_>) -> Result<T>) -> Result<T> {
+        self.batch_with(Durability::Full, f)
+    }
+
+    /// [`batch`](Self::batch) with a chosen durability. A [`Durability::Relaxed`] commit is
+    /// visible to every process at once and survives the death of this one, but not a power
+    /// loss until a later [`Durability::Full`] commit (which makes every earlier one durable).
+    pub fn batch_with<T>(
+        &self,
+        durability: Durability,
+        f: impl FnOnce(&mut Batch<'_>) -> Result<T>,
+    ) -> Result<T> {
         let mut conn = self.lock();
         let run = |conn: &mut Connection| -> Result<(T, Vec<Event>)> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -154,7 +175,17 @@ impl Store {
             tx.commit()?;
             Ok((out, events))
         };
-        let (out, events) = run(&mut conn).map_err(|e| e.at(&self.path))?;
+        let relaxed = durability == Durability::Relaxed;
+        if relaxed {
+            conn.execute_batch("PRAGMA synchronous = NORMAL")
+                .map_err(|e| StoreError::from(e).at(&self.path))?;
+        }
+        let result = run(&mut conn).map_err(|e| e.at(&self.path));
+        if relaxed {
+            conn.execute_batch("PRAGMA synchronous = FULL")
+                .map_err(|e| StoreError::from(e).at(&self.path))?;
+        }
+        let (out, events) = result?;
         drop(conn);
         self.observers.dispatch(&events);
         Ok(out)

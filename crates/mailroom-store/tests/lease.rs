@@ -23,6 +23,7 @@ fn claim<'a>(owner: &'a str, now: SystemTime, limit: usize) -> Claim<'a> {
         lease: Duration::from_secs(60),
         limit,
         ids: None,
+        due_before: None,
     }
 }
 

@@ -15,6 +15,39 @@ use crate::outbox::{STREAM_MESSAGE, STREAM_RAW};
 
 /// Size of the chunks handed from the producing thread to the engine.
 const CHUNK: usize = 64 * 1024;
+/// Messages up to this size are rendered in memory before the transaction starts.
+const IN_MEMORY: u64 = 256 * 1024;
+
+/// The message bytes of one transaction.
+pub(crate) enum Body {
+    /// Rendered in full, with the read position.
+    Memory(Vec<u8>, usize),
+    /// Rendering failed; the error is given to the first read.
+    Failed(Option<io::Error>),
+    /// Produced while read.
+    Stream(BodyReader),
+}
+
+impl AsyncRead for Body {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match &mut *self {
+            Body::Memory(bytes, pos) => {
+                let n = buf.remaining().min(bytes.len() - *pos);
+                buf.put_slice(&bytes[*pos..*pos + n]);
+                *pos += n;
+                Poll::Ready(Ok(()))
+            }
+            Body::Failed(e) => Poll::Ready(Err(e
+                .take()
+                .unwrap_or_else(|| io::Error::other("the message could not be rendered")))),
+            Body::Stream(reader) => Pin::new(reader).poll_read(cx, buf),
+        }
+    }
+}
 
 enum Piece {
     Data(Vec<u8>),
@@ -82,9 +115,22 @@ impl Content {
         }
     }
 
+    /// The bytes to transmit, as the engine reads them: rendered here into memory when the
+    /// message is small, else produced on a blocking thread while the engine reads.
+    pub fn reader(self, store: Arc<Store>, id: EntryId, allow_8bit: bool, size: u64) -> Body {
+        if size <= IN_MEMORY {
+            let mut bytes = Vec::with_capacity(size as usize + 1024);
+            return match self.write_to(&store, id, allow_8bit, &mut bytes) {
+                Ok(()) => Body::Memory(bytes, 0),
+                Err(e) => Body::Failed(Some(e)),
+            };
+        }
+        Body::Stream(self.spawn(store, id, allow_8bit))
+    }
+
     /// Starts producing the bytes on a blocking thread; the reader yields them, or the error
     /// that stopped the producer (never a silent early end).
-    pub fn spawn(self, store: Arc<Store>, id: EntryId, allow_8bit: bool) -> BodyReader {
+    fn spawn(self, store: Arc<Store>, id: EntryId, allow_8bit: bool) -> BodyReader {
         let (tx, rx) = mpsc::channel(4);
         tokio::task::spawn_blocking(move || {
             let mut out = ChunkWriter {

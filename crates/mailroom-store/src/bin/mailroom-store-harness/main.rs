@@ -79,6 +79,7 @@ fn claim(
             lease,
             limit: batch,
             ids: None,
+            due_before: None,
         })?;
         if claimed.is_empty() {
             let left = store.children(EntryId::OUTBOX, &Filter::all().kind(EntryKind::Message))?;

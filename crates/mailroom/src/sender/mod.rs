@@ -1,0 +1,267 @@
+//! The outbox sender: select due messages, lease them, deliver them over one reused session,
+//! and record each recipient's outcome and the message's new state in one transaction each.
+//!
+//! Durability without a disk sync per message: a batch of messages is leased in one synced
+//! commit; each message is marked `Sending` and later given its outcome in commits that reach
+//! the log at once but are synced only every few messages. If the process dies, the log still
+//! has every record, so a message found in `Sending` is `Uncertain` and the others are simply
+//! released. If the machine restarts, unsynced records may be lost, so every message a sender
+//! of the earlier boot held is `Uncertain`. Either way nothing is sent twice on its own.
+
+mod outcome;
+mod pipeline;
+mod prepare;
+mod recovery;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use mailroom_smtp::{ClientConfig, Session};
+use mailroom_store::{Claim, Durability, Entry, EntryId, Filter, SendState, Store};
+use tokio::sync::watch;
+use tracing::debug;
+
+use crate::error::Error;
+use crate::outbox::MTM_ID;
+use crate::progress::{ProgressPublisher, ProgressState, SmtpProgress};
+use crate::report::MessageReport;
+use crate::retry::RetryPolicy;
+use crate::settings::SmtpSettings;
+
+/// Which queued messages a send operation takes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Selection {
+    /// Waiting messages, and scheduled or deferred ones whose time has come.
+    Due,
+    /// Every queued message now, deferred and on-request ones included (a queue flush);
+    /// not those Uncertain or Suspended.
+    Queued,
+    /// These messages, whatever their state (except sent), Uncertain ones included.
+    Ids(Vec<EntryId>),
+}
+
+/// The source of the current time; replaceable so that retry schedules test without sleeping.
+pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// How many messages are leased at a time.
+const BATCH: usize = 64;
+/// Longest time an outcome waits in the log before a synced commit.
+const SYNC_EVERY: Duration = Duration::from_millis(250);
+
+/// A time after every schedule: for claims that take deferred messages early.
+pub(crate) fn far_future() -> SystemTime {
+    SystemTime::now() + Duration::from_secs(100 * 365 * 24 * 3600)
+}
+
+/// Delivers messages from the Outbox of one service.
+pub struct Sender {
+    store: Arc<Store>,
+    settings: SmtpSettings,
+    config: Option<ClientConfig>,
+    service: Option<EntryId>,
+    retry: RetryPolicy,
+    lease: Duration,
+    owner: String,
+    clock: Clock,
+    progress: Arc<ProgressPublisher>,
+}
+
+/// The state of one send operation.
+struct Run {
+    session: Option<Session>,
+    unreachable: Option<mailroom_smtp::Error>,
+    reports: Vec<MessageReport>,
+    last_sync: Instant,
+}
+
+/// A message with its outcome, to be recorded, and the folder to move it to.
+type Outcome = (Entry, Option<EntryId>);
+
+impl Sender {
+    /// A sender for messages of `service` (or of no service) using `settings`.
+    pub fn new(store: Arc<Store>, settings: SmtpSettings, service: Option<EntryId>) -> Sender {
+        let retry = settings.retry_policy();
+        Sender {
+            store,
+            settings,
+            config: None,
+            service,
+            retry,
+            lease: Duration::from_secs(15 * 60),
+            owner: crate::host::owner_name("smtp"),
+            clock: Arc::new(SystemTime::now),
+            progress: Arc::new(ProgressPublisher::new(service)),
+        }
+    }
+
+    /// Uses this engine configuration, already built from the settings (so that a password
+    /// command that was run to check the settings is not run again).
+    pub fn with_client_config(mut self, config: ClientConfig) -> Sender {
+        self.config = Some(config);
+        self
+    }
+
+    /// Uses `retry` for transient failures.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Sender {
+        self.retry = retry;
+        self
+    }
+
+    /// Uses `clock` for the time.
+    pub fn with_clock(mut self, clock: Clock) -> Sender {
+        self.clock = clock;
+        self
+    }
+
+    /// Calls `listener` with every progress update, in order (the [`progress`](Self::progress)
+    /// stream keeps only the latest). Keep it quick: it runs on the sending task.
+    pub fn on_progress(&self, listener: impl Fn(&SmtpProgress) + Send + Sync + 'static) {
+        self.progress.listen(Box::new(listener));
+    }
+
+    /// A stream of progress updates for the operations of this sender: the latest state each
+    /// time it is read, for drawing progress.
+    pub fn progress(&self) -> watch::Receiver<SmtpProgress> {
+        self.progress.subscribe()
+    }
+
+    /// The settings this sender uses.
+    pub fn settings(&self) -> &SmtpSettings {
+        &self.settings
+    }
+
+    /// Sends the selected messages and reports on each one attempted.
+    ///
+    /// Errors are for the operation as a whole (unusable settings, a failing store); what
+    /// happened to each message, including refusals and unreachable servers, is in its report.
+    pub async fn send(&self, selection: Selection) -> Result<Vec<MessageReport>, Error> {
+        recovery::recover(&self.store, &self.owner, (self.clock)())?;
+        let (states, ids) = self.candidates(&selection)?;
+        self.progress.update(|p| {
+            *p = SmtpProgress {
+                total: ids.len(),
+                service: self.service,
+                ..SmtpProgress::default()
+            }
+        });
+        if ids.is_empty() {
+            self.progress.update(|p| p.state = ProgressState::Done);
+            return Ok(Vec::new());
+        }
+        let config = match &self.config {
+            Some(config) => config.clone(),
+            None => self.settings.client_config()?,
+        };
+        let due_before = match selection {
+            Selection::Due => (self.clock)(),
+            _ => far_future(),
+        };
+        let mut run = Run {
+            session: None,
+            unreachable: None,
+            reports: Vec::with_capacity(ids.len()),
+            last_sync: Instant::now(),
+        };
+        for chunk in ids.chunks(BATCH) {
+            let claim = Claim {
+                folder: EntryId::OUTBOX,
+                service: self.service,
+                states: &states,
+                now: (self.clock)(),
+                due_before: Some(due_before),
+                owner: &self.owner,
+                lease: self.lease,
+                limit: chunk.len(),
+                ids: Some(chunk),
+            };
+            let claimed = self.store.claim(&claim)?;
+            self.chunk(&config, &mut run, claimed).await?;
+        }
+        if let Some(session) = run.session.take() {
+            self.progress.update(|p| p.state = ProgressState::Closing);
+            if let Err(e) = session.quit().await {
+                debug!(error = %e, "QUIT failed");
+            }
+        }
+        self.progress.update(|p| p.state = ProgressState::Done);
+        Ok(run.reports)
+    }
+
+    /// How many messages are due now, and when the next one not yet due becomes due.
+    pub fn due(&self) -> Result<(usize, Option<SystemTime>), Error> {
+        let now = (self.clock)();
+        let (_, ids) = self.candidates(&Selection::Due)?;
+        let mut filter = Filter::all()
+            .mtm(MTM_ID)
+            .send_states(&[SendState::Scheduled, SendState::Resend]);
+        if let Some(service) = self.service {
+            filter = filter.service(service);
+        }
+        let next = self
+            .store
+            .children(EntryId::OUTBOX, &filter)?
+            .iter()
+            .filter_map(|e| e.scheduled)
+            .filter(|t| *t > now)
+            .min();
+        Ok((ids.len(), next))
+    }
+
+    /// Ids of the selected messages, oldest first, and the states a claim may take them in.
+    fn candidates(&self, selection: &Selection) -> Result<(Vec<SendState>, Vec<EntryId>), Error> {
+        use SendState::*;
+        let now = (self.clock)();
+        let states: Vec<SendState> = match selection {
+            Selection::Due => vec![Waiting, Scheduled, Resend],
+            Selection::Queued => vec![Waiting, Scheduled, Resend, UponRequest],
+            Selection::Ids(_) => {
+                vec![
+                    Waiting,
+                    Scheduled,
+                    Resend,
+                    UponRequest,
+                    Uncertain,
+                    Suspended,
+                    Failed,
+                ]
+            }
+        };
+        let mut filter = Filter::all().mtm(MTM_ID).send_states(&states);
+        if let Some(service) = self.service {
+            filter = filter.service(service);
+        }
+        let entries = self.store.children(EntryId::OUTBOX, &filter)?;
+        let ids = match selection {
+            Selection::Due => entries
+                .iter()
+                .filter(|e| e.send_state == Some(Waiting) || e.scheduled.is_none_or(|t| t <= now))
+                .map(|e| e.id)
+                .collect(),
+            Selection::Queued => entries.iter().map(|e| e.id).collect(),
+            Selection::Ids(wanted) => {
+                for id in wanted {
+                    if !entries.iter().any(|e| e.id == *id) {
+                        let entry = self.store.entry(*id)?;
+                        if entry.parent != EntryId::OUTBOX || entry.mtm != MTM_ID {
+                            return Err(Error::input(format!("message {id} is not in the Outbox")));
+                        }
+                    }
+                }
+                wanted.clone()
+            }
+        };
+        Ok((states, ids))
+    }
+
+    /// Extends the leases of messages this sender still holds.
+    fn renew(&self, ids: &[EntryId]) -> Result<(), Error> {
+        let now = (self.clock)();
+        self.store.batch_with(Durability::Relaxed, |b| {
+            for id in ids {
+                b.renew(*id, &self.owner, now, self.lease)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+}

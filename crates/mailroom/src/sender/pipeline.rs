@@ -1,0 +1,238 @@
+//! One leased batch, pipelined: while a message's transaction is on the wire, a blocking
+//! thread records the previous outcomes and gets the next message ready (loaded and marked
+//! `Sending`) in one commit. At most two messages are marked without an outcome at any time:
+//! the one on the wire and the next one.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Instant;
+
+use mailroom_smtp::{ClientConfig, Dsn, Session};
+use mailroom_store::{Durability, Entry, EntryId, SendState, Store};
+use tracing::{info, warn};
+
+use super::prepare::{self, Prepared};
+use super::{Outcome, Run, SYNC_EVERY, Sender, outcome};
+use crate::error::Error;
+use crate::report::MessageReport;
+
+/// The next message, ready to send, or already failed while loading.
+type Ready = Option<Result<Prepared, Box<Entry>>>;
+
+/// What the blocking thread needs to record outcomes and ready the next message.
+struct Job {
+    store: Arc<Store>,
+    owner: String,
+    allow_8bit: bool,
+    dsn: Option<Dsn>,
+}
+
+impl Job {
+    /// In one commit: records `outcomes`, and marks `next` (once loaded) as `Sending`.
+    fn run(
+        &self,
+        outcomes: Vec<Outcome>,
+        next: Option<Entry>,
+        durability: Durability,
+    ) -> Result<Ready, Error> {
+        let ready = next
+            .map(|entry| prepare::prepare(&self.store, entry, self.allow_8bit, self.dsn.clone()));
+        self.store.batch_with(durability, |b| {
+            for (entry, move_to) in &outcomes {
+                b.finish(entry, &self.owner, *move_to)?;
+            }
+            if let Some(Ok(prepared)) = &ready {
+                let mut marked = prepared.entry.clone();
+                marked.send_state = Some(SendState::Sending);
+                b.update(&marked)?;
+            }
+            Ok(())
+        })?;
+        Ok(ready)
+    }
+}
+
+impl Sender {
+    /// Sends the messages of one leased batch and records their outcomes.
+    pub(super) async fn chunk(
+        &self,
+        config: &ClientConfig,
+        run: &mut Run,
+        claimed: Vec<Entry>,
+    ) -> Result<(), Error> {
+        let mut queue: VecDeque<Entry> = claimed.into();
+        let Some(first) = queue.pop_front() else {
+            return Ok(());
+        };
+        self.ensure_session(config, run).await;
+        if let Some(error) = &run.unreachable {
+            // Nothing can be sent: each message keeps waiting, with the reason recorded.
+            let outcomes: Vec<Outcome> = std::iter::once(first)
+                .chain(queue)
+                .map(|entry| (self.unreachable(entry, error), None))
+                .collect();
+            for (entry, _) in &outcomes {
+                self.report(run, entry, None);
+            }
+            self.store.batch_with(Durability::Full, |b| {
+                for (entry, move_to) in &outcomes {
+                    b.finish(entry, &self.owner, *move_to)?;
+                }
+                Ok(())
+            })?;
+            run.last_sync = Instant::now();
+            return Ok(());
+        }
+        let allow_8bit = run
+            .session
+            .as_ref()
+            .is_some_and(|s| s.capabilities().eight_bit_mime());
+        let job = Arc::new(Job {
+            store: self.store.clone(),
+            owner: self.owner.clone(),
+            allow_8bit,
+            dsn: self.settings.dsn.to_dsn()?,
+        });
+        let mut ready = spawn(&job, Vec::new(), Some(first), Durability::Relaxed).await?;
+        let mut outcomes: Vec<Outcome> = Vec::new();
+        let mut renewed = Instant::now();
+        while let Some(current) = ready.take() {
+            if renewed.elapsed() > self.lease / 3 {
+                let ids: Vec<EntryId> = queue.iter().map(|e| e.id).collect();
+                self.renew(&ids)?;
+                renewed = Instant::now();
+            }
+            let next = queue.pop_front();
+            let last = next.is_none();
+            let durability = if last || run.last_sync.elapsed() >= SYNC_EVERY {
+                run.last_sync = Instant::now();
+                Durability::Full
+            } else {
+                Durability::Relaxed
+            };
+            match current {
+                Err(failed) => {
+                    self.report(run, &failed, None);
+                    outcomes.push((*failed, None));
+                    ready = spawn(&job, std::mem::take(&mut outcomes), next, durability).await?;
+                }
+                Ok(prepared) => {
+                    let handle = job.clone();
+                    let recorded = std::mem::take(&mut outcomes);
+                    let background =
+                        tokio::task::spawn_blocking(move || handle.run(recorded, next, durability));
+                    let done = self.transact(config, run, prepared).await;
+                    ready = background
+                        .await
+                        .map_err(|e| Error::input("recording failed").with_source(e))??;
+                    self.report(run, &done.0, done.1);
+                    outcomes.push(done);
+                    if last {
+                        spawn(&job, std::mem::take(&mut outcomes), None, durability).await?;
+                    }
+                }
+            }
+        }
+        if !outcomes.is_empty() {
+            spawn(&job, outcomes, None, Durability::Full).await?;
+            run.last_sync = Instant::now();
+        }
+        Ok(())
+    }
+
+    /// Opens the session if it is not open (and no earlier attempt failed in this run).
+    async fn ensure_session(&self, config: &ClientConfig, run: &mut Run) {
+        if run.unreachable.is_some() || run.session.as_ref().is_some_and(Session::is_open) {
+            return;
+        }
+        let observer: Arc<dyn mailroom_smtp::Observer> = self.progress.clone();
+        match Session::connect(config, Some(observer)).await {
+            Ok(s) => run.session = Some(s),
+            Err(e) => {
+                warn!(error = %e, "cannot open an SMTP session");
+                run.unreachable = Some(e);
+            }
+        }
+    }
+
+    /// The transaction of one ready message, and its outcome.
+    async fn transact(&self, config: &ClientConfig, run: &mut Run, prepared: Prepared) -> Outcome {
+        let Prepared {
+            mut entry,
+            previous,
+            envelope,
+            slots,
+            body,
+        } = prepared;
+        let index = run.reports.len();
+        self.progress.update(|p| {
+            p.index = index;
+            p.message = Some(entry.id);
+            p.bytes_sent = 0;
+            p.bytes_total = entry.size;
+        });
+        self.ensure_session(config, run).await;
+        let session = match (&run.unreachable, run.session.as_mut()) {
+            (None, Some(session)) => session,
+            (error, _) => {
+                entry.send_state = previous;
+                let error = error.as_ref().expect("no session without an error");
+                return (self.unreachable(entry, error), None);
+            }
+        };
+        info!(id = %entry.id, recipients = envelope.recipients.len(), bytes = entry.size, "sending");
+        let result = session.send(&envelope, body, Some(entry.size)).await;
+        if let Err(e) = &result {
+            warn!(id = %entry.id, error = %e, "transaction failed");
+        }
+        let now = (self.clock)();
+        let mut error = outcome::apply(&mut entry, &slots, result, now);
+        let state = outcome::next_state(&mut entry, &self.retry, now);
+        if error.is_none() {
+            error = outcome::recipients_error(&entry);
+        }
+        entry.send_state = Some(state);
+        entry.error = error;
+        let move_to = (state == SendState::Sent).then_some(EntryId::SENT);
+        (entry, move_to)
+    }
+
+    /// No session could be opened: the message keeps waiting for the next connection (a
+    /// deferred one gets its next retry time).
+    fn unreachable(&self, mut entry: Entry, error: &mailroom_smtp::Error) -> Entry {
+        entry.error = Some(outcome::session_error(error));
+        if entry.send_state == Some(SendState::Resend) {
+            entry.scheduled = self.retry.next_attempt(entry.date, (self.clock)());
+        }
+        entry
+    }
+
+    /// Counts a message's outcome in the progress.
+    fn report(&self, run: &mut Run, entry: &Entry, _move_to: Option<EntryId>) {
+        let report = MessageReport::from_entry(entry);
+        self.progress.update(|p| {
+            if report.delivered() {
+                p.sent += 1;
+            } else if report.state == SendState::Failed {
+                p.failed += 1;
+            } else {
+                p.not_sent += 1;
+            }
+            p.error = report.error.as_ref().map(|e| e.message.clone());
+        });
+        run.reports.push(report);
+    }
+}
+
+/// Runs a job on a blocking thread and waits for it.
+async fn spawn(
+    job: &Arc<Job>,
+    outcomes: Vec<Outcome>,
+    next: Option<Entry>,
+    durability: Durability,
+) -> Result<Ready, Error> {
+    let job = job.clone();
+    tokio::task::spawn_blocking(move || job.run(outcomes, next, durability))
+        .await
+        .map_err(|e| Error::input("recording failed").with_source(e))?
+}

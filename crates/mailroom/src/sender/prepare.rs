@@ -1,0 +1,95 @@
+//! Everything one transaction needs, loaded from the store before it starts: the envelope,
+//! which recipient records take part, and the message bytes.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use mailroom_smtp::{Dsn, Envelope};
+use mailroom_store::{Entry, EntryError, RecipientState, SendState, Store};
+
+use crate::body::{Body, Content};
+use crate::error::{Error, chain};
+use crate::outbox::{STREAM_ENVELOPE, StoredEnvelope};
+
+/// One message ready for its transaction.
+pub(super) struct Prepared {
+    /// The entry, marked `Sending`.
+    pub entry: Entry,
+    /// Its state before it was marked, restored if the transaction never starts.
+    pub previous: Option<SendState>,
+    /// Sender and the recipients still to reach.
+    pub envelope: Envelope,
+    /// Indexes of those recipients in the entry's records, in envelope order.
+    pub slots: Vec<usize>,
+    /// The bytes to transmit.
+    pub body: Body,
+}
+
+/// A message that cannot be sent at all (its content is unreadable): it fails for good.
+fn failed(mut entry: Entry, why: &Error) -> Box<Entry> {
+    entry.send_state = Some(SendState::Failed);
+    entry.error = Some(EntryError {
+        kind: "input".into(),
+        code: None,
+        text: chain(why),
+    });
+    Box::new(entry)
+}
+
+/// Loads what the transaction of `entry` needs. `allow_8bit` says whether the server takes
+/// 8-bit data; `dsn` is added to the envelope. A message that cannot be loaded comes back
+/// failed, with the reason recorded.
+pub(super) fn prepare(
+    store: &Arc<Store>,
+    entry: Entry,
+    allow_8bit: bool,
+    dsn: Option<Dsn>,
+) -> Result<Prepared, Box<Entry>> {
+    let (stored, content) = match load(store, &entry) {
+        Ok(loaded) => loaded,
+        Err(e) => return Err(failed(entry, &e)),
+    };
+    let slots: Vec<usize> = entry
+        .recipients
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            matches!(
+                r.state,
+                RecipientState::Pending | RecipientState::Deferred | RecipientState::Unknown
+            )
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let recipients: Vec<String> = slots
+        .iter()
+        .map(|&i| entry.recipients[i].address.clone())
+        .collect();
+    let smtputf8 =
+        stored.smtputf8 || !stored.from.is_ascii() || recipients.iter().any(|r| !r.is_ascii());
+    let mut envelope = Envelope::new(stored.from, recipients);
+    envelope.dsn = dsn;
+    envelope.smtputf8 = smtputf8;
+    envelope.body_8bit = content.eight_bit(allow_8bit);
+    let body = content.reader(store.clone(), entry.id, allow_8bit, entry.size);
+    Ok(Prepared {
+        previous: entry.send_state,
+        entry,
+        envelope,
+        slots,
+        body,
+    })
+}
+
+fn load(store: &Store, entry: &Entry) -> Result<(StoredEnvelope, Content), Error> {
+    let io_err = |e: std::io::Error| Error::input("cannot load the message").with_source(e);
+    let mut json = Vec::new();
+    store
+        .open_stream(entry.id, STREAM_ENVELOPE)?
+        .read_to_end(&mut json)
+        .map_err(io_err)?;
+    let stored: StoredEnvelope = serde_json::from_slice(&json)
+        .map_err(|e| Error::input("the stored envelope is unreadable").with_source(e))?;
+    let content = Content::load(store, entry.id).map_err(io_err)?;
+    Ok((stored, content))
+}
