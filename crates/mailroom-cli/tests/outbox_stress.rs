@@ -167,10 +167,10 @@ fn sender_killed_at_random_points_loses_nothing_and_duplicates_only_uncertain_on
         "{kills} kills, {uncertain} uncertain, {} delivered",
         counts.len()
     );
-    // A sender marks at most two messages without an outcome at a time: the one on the wire and
-    // the next one, made ready while the first is sent.
+    // A sender holds a few messages marked `Sending` without a synced outcome at a time: the
+    // ones made ready ahead (8 per commit) and those whose outcome waits for the next commit.
     assert!(
-        uncertain <= 2 * kills,
+        uncertain <= 24 * kills,
         "{uncertain} uncertain after {kills} kills"
     );
 }

@@ -7,7 +7,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::codec::{add_micros, to_micros};
-use crate::entry::{Entry, EntryId};
+use crate::entry::{Entry, EntryId, SendState};
 use crate::error::{InvalidOperation, Result, StoreError};
 use crate::filter::{Claim, push_in};
 use crate::ops::{Batch, parent_of, read_entry, update_fields};
@@ -119,6 +119,22 @@ impl Batch<'_> {
         lease: Duration,
     ) -> Result<bool> {
         renew(self.conn, id, owner, now, lease)
+    }
+
+    /// Sets only the send state of a message `owner` holds (a sender marking the one it is
+    /// about to send); false, writing nothing, if `owner` does not hold it.
+    pub fn set_send_state(&mut self, id: EntryId, owner: &str, state: SendState) -> Result<bool> {
+        check_owner(owner)?;
+        let n = self
+            .conn
+            .prepare_cached(
+                "UPDATE entries SET send_state = ?3 WHERE id = ?1 AND lease_owner = ?2",
+            )?
+            .execute(params![id, owner, state.as_str()])?;
+        if n > 0 {
+            self.events.push(crate::events::Event::Changed { id });
+        }
+        Ok(n > 0)
     }
 
     /// Records a sender's outcome; see [`Store::finish`](crate::Store::finish).

@@ -1,8 +1,9 @@
 //! Mailroom's message store: a tree of entries (root, services, folders, messages, parts) with
 //! named streams per entry, kept in one embedded SQLite database.
 //!
-//! - Every operation is one transaction, durable when it returns (WAL with
-//!   `synchronous=FULL`); [`Store::batch`] groups several into one.
+//! - Every operation is one transaction, durable when it returns (the write-ahead log is synced
+//!   after the commit); [`Store::batch`] groups several into one, and
+//!   [`Store::batch_with`]`(`[`Durability::Relaxed`]`, ..)` commits without the sync.
 //! - Streams are stored in 64 KiB chunks and read through [`StreamReader`], so a stream of any
 //!   size goes in and comes out in constant memory.
 //! - Several processes may open one store. Senders [`Store::claim`] messages with a lease that

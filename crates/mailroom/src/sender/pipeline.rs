@@ -1,7 +1,6 @@
-//! One leased batch, pipelined: while a message's transaction is on the wire, a blocking
-//! thread records the previous outcomes and gets the next message ready (loaded and marked
-//! `Sending`) in one commit. At most two messages are marked without an outcome at any time:
-//! the one on the wire and the next one.
+//! One leased batch, pipelined: while messages are on the wire, a blocking thread records the
+//! outcomes so far and gets the next few messages ready (loaded and marked `Sending`) in one
+//! commit, so the disk work of a message overlaps the network work of others.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -12,12 +11,22 @@ use mailroom_store::{Durability, Entry, EntryId, SendState, Store};
 use tracing::{info, warn};
 
 use super::prepare::{self, Prepared};
+use tokio::task::JoinHandle;
+
 use super::{Outcome, Run, SYNC_EVERY, Sender, outcome};
 use crate::error::Error;
 use crate::report::MessageReport;
 
-/// The next message, ready to send, or already failed while loading.
-type Ready = Option<Result<Prepared, Box<Entry>>>;
+/// A message ready to send, or one that failed while loading.
+type Readied = Result<Prepared, Box<Entry>>;
+
+/// How many messages are made ready (and marked `Sending`) in one commit. A sender that dies
+/// leaves at most about twice this many messages `Uncertain`.
+pub(super) const AHEAD: usize = 8;
+
+fn joined<T>(r: Result<Result<T, Error>, tokio::task::JoinError>) -> Result<T, Error> {
+    r.map_err(|e| Error::input("recording failed").with_source(e))?
+}
 
 /// What the blocking thread needs to record outcomes and ready the next message.
 struct Job {
@@ -28,23 +37,30 @@ struct Job {
 }
 
 impl Job {
-    /// In one commit: records `outcomes`, and marks `next` (once loaded) as `Sending`.
+    /// In one commit: records `outcomes`, and marks the `next` messages (once loaded) as
+    /// `Sending`.
     fn run(
         &self,
         outcomes: Vec<Outcome>,
-        next: Option<Entry>,
+        next: Vec<Entry>,
         durability: Durability,
-    ) -> Result<Ready, Error> {
-        let ready = next
-            .map(|entry| prepare::prepare(&self.store, entry, self.allow_8bit, self.dsn.clone()));
+    ) -> Result<Vec<Readied>, Error> {
+        let ready: Vec<Readied> = next
+            .into_iter()
+            .map(|entry| prepare::prepare(&self.store, entry, self.allow_8bit, self.dsn.clone()))
+            .collect();
+        if outcomes.is_empty() && ready.is_empty() {
+            if durability == Durability::Full {
+                self.store.sync()?;
+            }
+            return Ok(ready);
+        }
         self.store.batch_with(durability, |b| {
             for (entry, move_to) in &outcomes {
                 b.finish(entry, &self.owner, *move_to)?;
             }
-            if let Some(Ok(prepared)) = &ready {
-                let mut marked = prepared.entry.clone();
-                marked.send_state = Some(SendState::Sending);
-                b.update(&marked)?;
+            for prepared in ready.iter().flatten() {
+                b.set_send_state(prepared.entry.id, &self.owner, SendState::Sending)?;
             }
             Ok(())
         })?;
@@ -93,51 +109,60 @@ impl Sender {
             allow_8bit,
             dsn: self.settings.dsn.to_dsn()?,
         });
-        let mut ready = spawn(&job, Vec::new(), Some(first), Durability::Relaxed).await?;
+        queue.push_front(first);
+        let mut ready: VecDeque<Readied> = VecDeque::new();
         let mut outcomes: Vec<Outcome> = Vec::new();
+        let mut running: Option<JoinHandle<Result<Vec<Readied>, Error>>> = None;
         let mut renewed = Instant::now();
-        while let Some(current) = ready.take() {
+        loop {
+            if running.is_none() && ready.len() <= AHEAD / 2 && !queue.is_empty() {
+                let next: Vec<Entry> = queue.drain(..AHEAD.min(queue.len())).collect();
+                let durability = self.durability(run);
+                let handle = job.clone();
+                let recorded = std::mem::take(&mut outcomes);
+                running = Some(tokio::task::spawn_blocking(move || {
+                    handle.run(recorded, next, durability)
+                }));
+            }
+            if ready.is_empty() || running.as_ref().is_some_and(JoinHandle::is_finished) {
+                match running.take() {
+                    Some(handle) => ready.extend(joined(handle.await)?),
+                    None if ready.is_empty() => break,
+                    None => {}
+                }
+            }
+            let Some(current) = ready.pop_front() else {
+                continue;
+            };
             if renewed.elapsed() > self.lease / 3 {
                 let ids: Vec<EntryId> = queue.iter().map(|e| e.id).collect();
                 self.renew(&ids)?;
                 renewed = Instant::now();
             }
-            let next = queue.pop_front();
-            let last = next.is_none();
-            let durability = if last || run.last_sync.elapsed() >= SYNC_EVERY {
-                run.last_sync = Instant::now();
-                Durability::Full
-            } else {
-                Durability::Relaxed
+            let done = match current {
+                Err(failed) => (*failed, None),
+                Ok(prepared) => self.transact(config, run, prepared).await,
             };
-            match current {
-                Err(failed) => {
-                    self.report(run, &failed, None);
-                    outcomes.push((*failed, None));
-                    ready = spawn(&job, std::mem::take(&mut outcomes), next, durability).await?;
-                }
-                Ok(prepared) => {
-                    let handle = job.clone();
-                    let recorded = std::mem::take(&mut outcomes);
-                    let background =
-                        tokio::task::spawn_blocking(move || handle.run(recorded, next, durability));
-                    let done = self.transact(config, run, prepared).await;
-                    ready = background
-                        .await
-                        .map_err(|e| Error::input("recording failed").with_source(e))??;
-                    self.report(run, &done.0, done.1);
-                    outcomes.push(done);
-                    if last {
-                        spawn(&job, std::mem::take(&mut outcomes), None, durability).await?;
-                    }
-                }
-            }
+            self.report(run, &done.0, done.1);
+            outcomes.push(done);
         }
-        if !outcomes.is_empty() {
-            spawn(&job, outcomes, None, Durability::Full).await?;
-            run.last_sync = Instant::now();
-        }
+        // Every outcome recorded, and synced: the batch is settled.
+        let handle = job.clone();
+        let done =
+            tokio::task::spawn_blocking(move || handle.run(outcomes, Vec::new(), Durability::Full));
+        joined(done.await)?;
+        run.last_sync = Instant::now();
         Ok(())
+    }
+
+    /// Synced every [`SYNC_EVERY`], unsynced in between.
+    fn durability(&self, run: &mut Run) -> Durability {
+        if run.last_sync.elapsed() >= SYNC_EVERY {
+            run.last_sync = Instant::now();
+            Durability::Full
+        } else {
+            Durability::Relaxed
+        }
     }
 
     /// Opens the session if it is not open (and no earlier attempt failed in this run).
@@ -222,17 +247,4 @@ impl Sender {
         });
         run.reports.push(report);
     }
-}
-
-/// Runs a job on a blocking thread and waits for it.
-async fn spawn(
-    job: &Arc<Job>,
-    outcomes: Vec<Outcome>,
-    next: Option<Entry>,
-    durability: Durability,
-) -> Result<Ready, Error> {
-    let job = job.clone();
-    tokio::task::spawn_blocking(move || job.run(outcomes, next, durability))
-        .await
-        .map_err(|e| Error::input("recording failed").with_source(e))?
 }
