@@ -1,48 +1,103 @@
 //! The commands: each builds its input in full, checks it, then acts.
 
-use std::fs;
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
-use mailroom::mime::Message;
-use mailroom::store::Store;
-use mailroom::{
-    AuthSettings, MessageReport, Outbox, PasswordSource, RawEnvelope, Selection, SendOption,
-    Sender, ServerUrl, SmtpSettings, TlsMode, parse_mailbox,
-};
+use mailroom::store::{EntryId, SendState, Store};
+use mailroom::{DsnDefaults, MessageReport, Outbox, Selection, SendOption, Sender, SmtpSettings};
 
-use crate::cli::{Cli, Command, FlushArgs, SendArgs, ServerArgs, Tls, When};
+use crate::accounts::{self, Resolved};
+use crate::cli::{Cli, Command, DsnRet, FlushArgs, SendArgs, When};
+use crate::compose::{Content, build_content, dry_run};
 use crate::exit::{CliError, Exit};
 use crate::output::{print_error, print_reports};
 
+/// What every command gets besides its own options.
+pub struct Globals {
+    pub store_dir: Option<PathBuf>,
+    pub json: bool,
+    pub quiet: bool,
+}
+
 /// Runs the command and returns the exit code; everything printed is printed here.
 pub async fn run(cli: Cli) -> Exit {
-    let json = match &cli.command {
-        Command::Send(a) => a.output.json,
-        Command::Flush(a) => a.output.json,
+    let globals = Globals {
+        json: cli.json(),
+        store_dir: cli.store.clone(),
+        quiet: cli.quiet,
     };
     let result = match cli.command {
-        Command::Send(args) => send(cli.store, *args).await,
-        Command::Flush(args) => flush(cli.store, args).await,
+        Command::Send(args) => send(&globals, *args).await,
+        Command::Flush(args) => flush(&globals, args).await,
+        Command::Account(command) => crate::folders::account(&globals, command),
+        Command::Outbox(args) => crate::folders::list(&globals, EntryId::OUTBOX, args),
+        Command::Drafts(args) => crate::folders::list(&globals, EntryId::DRAFTS, args),
+        Command::Sent(args) => crate::folders::list(&globals, EntryId::SENT, args),
+        Command::Show(args) => crate::folders::show(&globals, args),
+        Command::Resend(args) => crate::folders::resend(&globals, args).await,
+        Command::Cancel(args) => crate::folders::cancel(&globals, args),
+        Command::Delete(args) => crate::folders::delete(&globals, args),
+        Command::Sendmail(args) => {
+            crate::sendmail::run(&globals, args.account, args.args, args.json).await
+        }
+        Command::Reply(args) => crate::derive::reply(&globals, args).await,
+        Command::Forward(args) => crate::derive::forward(&globals, args).await,
+        Command::Find(args) => crate::derive::find(&globals, args),
+        Command::Watch(args) => crate::watch::run(&globals, args).await,
+        Command::Completions(args) => crate::manual::completions(args.shell),
+        Command::Man => crate::manual::man(),
     };
     match result {
         Ok(exit) => exit,
         Err(e) => {
-            print_error(&e, json);
+            print_error(&e, globals.json);
             e.exit
         }
     }
 }
 
-async fn send(store_dir: Option<PathBuf>, args: SendArgs) -> Result<Exit, CliError> {
-    let settings = settings_from(&args.server)?;
-    let sends_now = args.when != When::OnRequest && settings.server.is_some();
-    if args.when == When::Now && settings.server.is_none() {
+async fn send(g: &Globals, args: SendArgs) -> Result<Exit, CliError> {
+    let store = open_store(g.store_dir.clone())?;
+    let Resolved {
+        mut settings,
+        service,
+    } = accounts::resolve(&store, &args.server)?;
+    if args.dsn_notify.is_some() || args.dsn_ret.is_some() {
+        // The DSN request goes with this send; a queued message flushed later uses the
+        // account's DSN defaults instead.
+        settings.dsn = DsnDefaults {
+            notify: args
+                .dsn_notify
+                .iter()
+                .flat_map(|l| l.split(','))
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .collect(),
+            ret: args.dsn_ret.map(|r| match r {
+                DsnRet::Full => "full".to_string(),
+                DsnRet::Hdrs => "hdrs".to_string(),
+            }),
+        };
+        settings.dsn.to_dsn()?;
+    }
+    let when = match (&args.at, args.when) {
+        (Some(at), _) => SendOption::At(crate::compose::parse_time(at)?),
+        (None, When::Now) => SendOption::Immediately,
+        (None, When::NextConnection) => SendOption::NextConnection,
+        (None, When::OnRequest) => SendOption::OnRequest,
+    };
+    let content = build_content(&args, &settings)?;
+    if args.dry_run {
+        dry_run(content, &args)?;
+        return Ok(Exit::Ok);
+    }
+    let sends_now = matches!(when, SendOption::Immediately | SendOption::NextConnection)
+        && settings.server.is_some();
+    if when == SendOption::Immediately && settings.server.is_none() {
         return Err(CliError::config(anyhow::anyhow!(
-            "--when now needs --server (or use --when next-connection or on-request to queue)"
+            "--when now needs --server or an account (or use --when next-connection or \
+             on-request to queue)"
         )));
     }
     let config = if sends_now {
@@ -50,21 +105,13 @@ async fn send(store_dir: Option<PathBuf>, args: SendArgs) -> Result<Exit, CliErr
     } else {
         None
     };
-    let when = match args.when {
-        When::Now => SendOption::Immediately,
-        When::NextConnection => SendOption::NextConnection,
-        When::OnRequest => SendOption::OnRequest,
-    };
-
-    let content = build_content(&args)?;
-    let store = open_store(store_dir)?;
-    let outbox = Outbox::new(store.clone(), None);
+    let outbox = Outbox::new(store.clone(), service);
     let id = match content {
         Content::Composed(message) => {
             outbox.queue_message(&message, args.envelope_from.as_deref(), when)?
         }
         Content::Raw(mut reader) => {
-            let envelope = RawEnvelope {
+            let envelope = mailroom::RawEnvelope {
                 from: args.envelope_from.clone().or(args.from.clone()),
                 to: args.to.clone(),
                 cc: args.cc.clone(),
@@ -73,140 +120,130 @@ async fn send(store_dir: Option<PathBuf>, args: SendArgs) -> Result<Exit, CliErr
             outbox.queue_raw(&mut reader, &envelope, when)?
         }
     };
-
     let reports = match config {
         Some(config) => {
             let sender =
-                Sender::new(store.clone(), settings.clone(), None).with_client_config(config);
-            sender.send(Selection::Ids(vec![id])).await?
+                Sender::new(store.clone(), settings.clone(), service).with_client_config(config);
+            let bar = crate::progress::attach(&sender, g);
+            let reports = sender.send(Selection::Ids(vec![id])).await?;
+            crate::progress::finish(bar);
+            reports
         }
         None => vec![MessageReport::from_entry(
             &store.entry(id).map_err(mailroom::Error::from)?,
         )],
     };
-    print_reports(&reports, args.output.json, false, &settings);
+    print_reports(&reports, g.json, false, &settings);
     Ok(Exit::for_reports(&reports))
 }
 
-async fn flush(store_dir: Option<PathBuf>, args: FlushArgs) -> Result<Exit, CliError> {
-    let settings = settings_from(&args.server)?;
-    if settings.server.is_none() {
-        return Err(CliError::config(anyhow::anyhow!("flush needs --server")));
+async fn flush(g: &Globals, args: FlushArgs) -> Result<Exit, CliError> {
+    let store = open_store(g.store_dir.clone())?;
+    let named: Vec<EntryId> = args.ids.iter().map(|i| EntryId(*i)).collect();
+    let mut all = Vec::new();
+    let mut last_settings = SmtpSettings::default();
+    for (settings, service, ids) in flush_groups(&store, &args, &named)? {
+        if ids.is_empty() {
+            continue;
+        }
+        let sender = Sender::new(store.clone(), settings.clone(), service);
+        let bar = crate::progress::attach(&sender, g);
+        let reports = sender.send(Selection::Ids(ids)).await?;
+        crate::progress::finish(bar);
+        all.extend(reports);
+        last_settings = settings;
     }
-    let store = open_store(store_dir)?;
-    let sender = Sender::new(store, settings.clone(), None);
-    let reports = sender.send(Selection::Queued).await?;
-    if args.output.json {
-        print_reports(&reports, true, true, &settings);
-    } else if reports.is_empty() {
+    if g.json {
+        print_reports(&all, true, true, &last_settings);
+    } else if all.is_empty() {
         println!("nothing to send");
     } else {
-        print_reports(&reports, false, true, &settings);
+        print_reports(&all, false, true, &last_settings);
     }
-    Ok(Exit::for_reports(&reports))
+    Ok(Exit::for_reports(&all))
 }
 
-/// What `send` stores: a message built from the options, or a ready one.
-enum Content {
-    Composed(Box<Message>),
-    Raw(Box<dyn Read>),
-}
+/// Settings, the account whose messages they send, and the messages.
+type Group = (SmtpSettings, Option<EntryId>, Vec<EntryId>);
 
-fn build_content(args: &SendArgs) -> Result<Content, CliError> {
-    if let Some(path) = &args.raw {
-        let reader: Box<dyn Read> = if path.as_os_str() == "-" {
-            Box::new(std::io::stdin())
-        } else {
-            let file = fs::File::open(path)
-                .with_context(|| format!("cannot open the raw message {}", path.display()))
-                .map_err(CliError::input)?;
-            Box::new(file)
+/// The messages to flush, grouped by the settings that send them: with `--server` or
+/// `--account`, every selected message goes through those; otherwise each message through its
+/// own account, and messages of no account through the default one.
+fn flush_groups(
+    store: &Arc<Store>,
+    args: &FlushArgs,
+    named: &[EntryId],
+) -> Result<Vec<Group>, CliError> {
+    use SendState::*;
+    let queued = [Waiting, Scheduled, Resend, UponRequest];
+    let filter = mailroom::store::Filter::all().mtm(mailroom::MTM_ID);
+    let entries = store
+        .children(EntryId::OUTBOX, &filter)
+        .map_err(mailroom::Error::from)?;
+    for id in named {
+        if !entries.iter().any(|e| e.id == *id) {
+            return Err(CliError::input(anyhow::anyhow!(
+                "message {id} is not in the Outbox"
+            )));
+        }
+    }
+    let selected: Vec<_> = entries
+        .into_iter()
+        .filter(|e| {
+            if named.is_empty() {
+                e.send_state.is_some_and(|s| queued.contains(&s))
+            } else {
+                named.contains(&e.id)
+            }
+        })
+        .collect();
+    if args.server.server.is_some() || args.server.account.is_some() {
+        let resolved = accounts::resolve(store, &args.server)?;
+        if resolved.settings.server.is_none() {
+            return Err(CliError::config(anyhow::anyhow!(
+                "the account has no server"
+            )));
+        }
+        let ids = selected.iter().map(|e| e.id).collect();
+        return Ok(vec![(resolved.settings, None, ids)]);
+    }
+    let services = mailroom::Services::new(store.clone());
+    let default = services.default_service(mailroom::MTM_ID)?.map(|s| s.id);
+    let mut groups: Vec<Group> = Vec::new();
+    for entry in selected {
+        let Some(account) = entry.service.or(default) else {
+            return Err(CliError::config(anyhow::anyhow!(
+                "flush needs --server or an account (mailroom account add)"
+            )));
         };
-        return Ok(Content::Raw(reader));
-    }
-    let from = args.from.as_deref().ok_or_else(|| {
-        CliError::input(anyhow::anyhow!("--from is required (the message's author)"))
-    })?;
-    let mut message = Message {
-        from: Some(parse_mailbox("--from address", from)?),
-        ..Message::default()
-    };
-    for (list, values, what) in [
-        (&mut message.to, &args.to, "--to address"),
-        (&mut message.cc, &args.cc, "--cc address"),
-        (&mut message.bcc, &args.bcc, "--bcc address"),
-    ] {
-        for value in values {
-            list.push(parse_mailbox(what, value)?);
+        match groups.iter_mut().find(|g| g.1 == Some(account)) {
+            Some(group) => group.2.push(entry.id),
+            None => {
+                let mut settings: SmtpSettings = services.settings(account)?;
+                settings = accounts::overlay(settings, &args.server, None)?;
+                settings.validate()?;
+                groups.push((settings, Some(account), vec![entry.id]));
+            }
         }
     }
-    message.subject = args.subject.clone();
-    message.text = Some(match (&args.body, &args.body_file) {
-        (Some(text), _) => text.clone(),
-        (None, Some(path)) => {
-            let bytes = fs::read(path)
-                .with_context(|| format!("cannot read the body file {}", path.display()))
-                .map_err(CliError::input)?;
-            String::from_utf8(bytes)
-                .map_err(|_| anyhow::anyhow!("the body file {} is not UTF-8", path.display()))
-                .map_err(CliError::input)?
+    // A sender of one account only takes that account's messages; messages of no account are
+    // sent by a sender of no account with the default account's settings.
+    for group in groups.iter_mut() {
+        let own = group.2.iter().all(|id| {
+            store
+                .entry(*id)
+                .map(|e| e.service == group.1)
+                .unwrap_or(false)
+        });
+        if !own {
+            group.1 = None;
         }
-        (None, None) => String::new(),
-    });
-    Ok(Content::Composed(Box::new(message)))
+    }
+    Ok(groups)
 }
 
-fn settings_from(args: &ServerArgs) -> Result<SmtpSettings, CliError> {
-    let server = match &args.server {
-        Some(url) => Some(url.parse::<ServerUrl>()?),
-        None => None,
-    };
-    let auth = match &args.user {
-        None => None,
-        Some(login) => {
-            let password = match (&args.password_env, &args.password_command) {
-                (Some(var), _) => PasswordSource::Env(var.clone()),
-                (None, Some(cmd)) => PasswordSource::Command(cmd.clone()),
-                (None, None) => {
-                    return Err(CliError::config(anyhow::anyhow!(
-                        "--user needs --password-env VAR or --password-command CMD"
-                    )));
-                }
-            };
-            let mechanisms = args
-                .auth
-                .iter()
-                .map(|m| m.trim().to_ascii_uppercase())
-                .collect();
-            Some(AuthSettings {
-                login: login.clone(),
-                password,
-                mechanisms,
-            })
-        }
-    };
-    if auth.is_none() && !args.auth.is_empty() {
-        return Err(CliError::config(anyhow::anyhow!("--auth needs --user")));
-    }
-    let settings = SmtpSettings {
-        server,
-        tls: args.tls.map(|t| match t {
-            Tls::Starttls => TlsMode::Starttls,
-            Tls::Implicit => TlsMode::Implicit,
-            Tls::None => TlsMode::None,
-        }),
-        tls_server_name: None,
-        ca_files: args.ca_files.clone(),
-        ehlo_name: args.ehlo_name.clone(),
-        timeout: args.timeout.map(Duration::from_secs),
-        auth,
-        ..SmtpSettings::default()
-    };
-    settings.validate()?;
-    Ok(settings)
-}
-
-fn open_store(dir: Option<PathBuf>) -> Result<Arc<Store>, CliError> {
+/// Opens the store named by `--store`, `MAILROOM_STORE`, or the platform data directory.
+pub fn open_store(dir: Option<PathBuf>) -> Result<Arc<Store>, CliError> {
     let dir = match dir {
         Some(dir) => dir,
         None => Store::default_dir()
