@@ -608,3 +608,48 @@ fn man_page_completions_and_help_cover_every_command() {
         );
     }
 }
+
+#[test]
+fn dsn_request_accepted_by_postfix_and_bad_values_refused_before_network() {
+    use mailroom_testkit::{Postfix, PostfixOptions};
+    let certs = TestCerts::generate();
+    let postfix = Postfix::start(&PostfixOptions::default(), &certs);
+    let store = tempfile::tempdir().unwrap();
+    let server = format!("smtp://127.0.0.1:{}", postfix.port());
+    let send = |notify: &str| {
+        run(mailroom(store.path())
+            .args(["send", "--server", &server])
+            .arg("--ca-file")
+            .arg(certs.ca_path())
+            .args(["--from", "alice@example.com", "--to", "bob@example.net"])
+            .args(["--subject", "dsn", "--body", "b", "--dsn-notify", notify])
+            .args(["--dsn-ret", "hdrs", "--json"]))
+    };
+    let out = send("success,failure");
+    assert_eq!(code(&out), 0, "{}\n{}", text(&out.stderr), postfix.log());
+    assert_eq!(json(&out)["state"], "sent");
+    // NOTIFY=SUCCESS reached Postfix: relaying to a next hop without DSN, it reports
+    // "relayed" to the sender with a null-sender delivery status notification.
+    let got = postfix.relay().wait_for(2, WAIT);
+    assert!(got.iter().any(|m| m.rcpt_tos == ["bob@example.net"]));
+    let report = got
+        .iter()
+        .find(|m| m.rcpt_tos == ["alice@example.com"])
+        .expect("a delivery status notification");
+    assert_eq!(report.mail_from, "<>");
+    let report_text = text(&report.data());
+    assert!(report_text.contains("multipart/report"), "{report_text}");
+    assert!(report_text.to_ascii_lowercase().contains("relayed"), "{report_text}");
+    let out = send("never,success");
+    assert_eq!(code(&out), 78, "{}", text(&out.stderr));
+    let out = send("sometimes");
+    assert_eq!(code(&out), 78, "{}", text(&out.stderr));
+    let outbox = json(&run(mailroom(store.path()).args(["outbox", "--json"])));
+    assert_eq!(
+        outbox,
+        serde_json::json!([]),
+        "a refused send stored something"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(postfix.relay().messages().len(), 2);
+}
