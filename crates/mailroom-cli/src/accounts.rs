@@ -261,6 +261,9 @@ pub fn print_account(v: &Value) {
             println!("  {key}: {text}");
         }
     }
+    if let Some(secs) = v["timeout"].as_u64() {
+        println!("  timeout: {secs}s");
+    }
     if let Some(p) = v["password"].as_object() {
         let how = match p.get("source").and_then(|s| s.as_str()) {
             Some("env") => format!("from ${}", p["variable"].as_str().unwrap_or("")),

@@ -107,10 +107,10 @@ pub fn list(g: &Globals, folder: EntryId, args: ListArgs) -> Result<Exit, CliErr
             .unwrap_or_else(|| "-".into());
         let _ = writeln!(
             out,
-            "{:>5}  {:<12} {:<20} {}",
+            "{:>5}  {:<12} {:<16}  {}",
             e.id.0,
             state,
-            truncate(&rfc3339(e.date), 20),
+            short_date(e.date),
             truncate(&e.description, 50)
         );
         if folder == EntryId::DRAFTS {
@@ -139,6 +139,19 @@ pub fn list(g: &Globals, folder: EntryId, args: ListArgs) -> Result<Exit, CliErr
         }
     }
     Ok(Exit::Ok)
+}
+
+/// `YYYY-MM-DD HH:MM` in UTC.
+fn short_date(t: SystemTime) -> String {
+    let t = time::OffsetDateTime::from(t);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
 }
 
 fn truncate(s: &str, n: usize) -> String {

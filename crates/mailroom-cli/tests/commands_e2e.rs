@@ -639,7 +639,10 @@ fn dsn_request_accepted_by_postfix_and_bad_values_refused_before_network() {
     assert_eq!(report.mail_from, "<>");
     let report_text = text(&report.data());
     assert!(report_text.contains("multipart/report"), "{report_text}");
-    assert!(report_text.to_ascii_lowercase().contains("relayed"), "{report_text}");
+    assert!(
+        report_text.to_ascii_lowercase().contains("relayed"),
+        "{report_text}"
+    );
     let out = send("never,success");
     assert_eq!(code(&out), 78, "{}", text(&out.stderr));
     let out = send("sometimes");
