@@ -107,6 +107,11 @@ async fn send(g: &Globals, args: SendArgs) -> Result<Exit, CliError> {
     };
     let outbox = Outbox::new(store.clone(), service);
     let id = match content {
+        Content::Composed(message)
+            if args.envelope_from.is_none() && !message.attachments.is_empty() =>
+        {
+            queue_with_copies(&store, service, *message, when)?
+        }
         Content::Composed(message) => {
             outbox.queue_message(&message, args.envelope_from.as_deref(), when)?
         }
@@ -135,6 +140,33 @@ async fn send(g: &Globals, args: SendArgs) -> Result<Exit, CliError> {
     };
     print_reports(&reports, g.json, false, &settings);
     Ok(Exit::for_reports(&reports))
+}
+
+/// Queues a message whose attachments are copied into the store first, so that it no longer
+/// depends on the files (a draft is made, filled, and moved to the Outbox). A failure leaves
+/// nothing behind.
+fn queue_with_copies(
+    store: &Arc<Store>,
+    service: Option<EntryId>,
+    mut message: mailroom::mime::Message,
+    when: SendOption,
+) -> Result<EntryId, CliError> {
+    let mut client = mailroom::SmtpClientMtm::new(store.clone());
+    let draft = client.create_message(service)?;
+    let result = (|| {
+        let files = std::mem::take(&mut message.attachments);
+        *client.message_mut()? = message;
+        for attachment in files {
+            if let mailroom::mime::Source::File { path } = &attachment.source {
+                client.add_attachment_file(path, &attachment.content_type)?;
+            }
+        }
+        client.queue(when)
+    })();
+    if result.is_err() {
+        let _ = store.delete(draft);
+    }
+    Ok(result?)
 }
 
 async fn flush(g: &Globals, args: FlushArgs) -> Result<Exit, CliError> {

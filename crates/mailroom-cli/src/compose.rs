@@ -114,9 +114,10 @@ fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
         .map_err(CliError::input)
 }
 
-/// An attachment read from its file when the message is rendered.
-// Queued attachments are read from their files at send time: moving the file before a later
-// flush fails that message.
+/// An attachment read from its file when the message is rendered (`send` copies it into the
+/// store when it queues the message).
+// With --envelope-from, attachments stay references to their files until sent: moving a file
+// before a later flush fails that message.
 fn attachment(path: &Path) -> Result<Attachment, CliError> {
     let absolute: PathBuf = fs::canonicalize(path)
         .with_context(|| format!("cannot read the attachment {}", path.display()))

@@ -656,3 +656,39 @@ fn dsn_request_accepted_by_postfix_and_bad_values_refused_before_network() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(postfix.relay().messages().len(), 2);
 }
+
+#[test]
+fn queued_attachment_survives_deleting_its_file() {
+    let server = plain_server();
+    let store = tempfile::tempdir().unwrap();
+    add_account(store.path(), "work", server.port(), "alice@example.com");
+    let files = tempfile::tempdir().unwrap();
+    let path = files.path().join("notes.txt");
+    std::fs::write(&path, "kept in the store\n").unwrap();
+    let out = run(mailroom(store.path())
+        .args([
+            "send",
+            "--to",
+            "bob@example.net",
+            "--when",
+            "on-request",
+            "--attach",
+        ])
+        .arg(&path));
+    ok(&out);
+    std::fs::remove_file(&path).unwrap();
+    let drafts = json(&run(mailroom(store.path()).args(["drafts", "--json"])));
+    assert_eq!(
+        drafts,
+        serde_json::json!([]),
+        "the draft was moved to the Outbox"
+    );
+    let out = run(mailroom(store.path()).args(["flush", "--json"]));
+    ok(&out);
+    let got = server.wait_for(1, WAIT);
+    let data = got[0].data();
+    let msg = MessageParser::default().parse(&data).unwrap();
+    let att = msg.attachment(0).expect("the attachment");
+    assert_eq!(att.attachment_name(), Some("notes.txt"));
+    assert_eq!(att.contents(), b"kept in the store\n");
+}
