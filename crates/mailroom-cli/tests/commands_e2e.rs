@@ -692,3 +692,118 @@ fn queued_attachment_survives_deleting_its_file() {
     assert_eq!(att.attachment_name(), Some("notes.txt"));
     assert_eq!(att.contents(), b"kept in the store\n");
 }
+
+#[test]
+fn watch_finishes_the_message_in_flight_on_sigint() {
+    let options = CaptureOptions {
+        delay_data: Some(Duration::from_secs(3)),
+        ..CaptureOptions::default()
+    };
+    let server = CaptureServer::start(&options, None);
+    let store = tempfile::tempdir().unwrap();
+    add_account(store.path(), "work", server.port(), "alice@example.com");
+    let out = run(mailroom(store.path()).args([
+        "send",
+        "--to",
+        "bob@example.net",
+        "--body",
+        "in flight",
+        "--at",
+        "+1s",
+    ]));
+    ok(&out);
+    let child = mailroom(store.path())
+        .args(["watch", "--json"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the watcher has marked the message as being sent, then interrupt it.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let outbox = json(&run(mailroom(store.path()).args(["outbox", "--json"])));
+        if outbox[0]["state"] == "sending" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never sending: {outbox}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    ok(&out);
+    let report: serde_json::Value =
+        serde_json::from_str(text(&out.stdout).lines().next().expect("a report")).unwrap();
+    assert_eq!(report["state"], "sent", "{}", text(&out.stderr));
+    assert_eq!(server.messages().len(), 1);
+    let sent = json(&run(mailroom(store.path()).args(["sent", "--json"])));
+    assert_eq!(sent[0]["recipients"][0]["state"], "accepted");
+}
+
+#[test]
+fn git_send_email_through_the_sendmail_symlink() {
+    let server = plain_server();
+    let store = tempfile::tempdir().unwrap();
+    add_account(store.path(), "work", server.port(), "alice@example.com");
+    let home = tempfile::tempdir().unwrap();
+    let repo = home.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let link = home.path().join("sendmail");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_mailroom"), &link).unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(&repo)
+            .env("HOME", home.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("MAILROOM_STORE", store.path())
+            .env_remove("RUST_LOG")
+            .args([
+                "-c",
+                "user.name=Alice",
+                "-c",
+                "user.email=alice@example.com",
+            ])
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("git");
+        assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+        out
+    };
+    git(&["init", "-q"]);
+    std::fs::write(repo.join("fix.txt"), "a fix\n.\nafter a dot line\n").unwrap();
+    git(&["add", "fix.txt"]);
+    git(&["commit", "-q", "-m", "Fix the thing"]);
+    let sendmail_cmd = format!("--sendmail-cmd={}", link.display());
+    git(&[
+        "send-email",
+        &sendmail_cmd,
+        "--to=bob@example.net",
+        "--cc=carol@example.org",
+        "--from=Alice <alice@example.com>",
+        "--confirm=never",
+        "--quiet",
+        "-1",
+    ]);
+    let got = server.wait_for(1, WAIT);
+    let mut rcpts = got[0].rcpt_tos.clone();
+    rcpts.sort();
+    // git adds the patch's author as a Cc.
+    assert_eq!(
+        rcpts,
+        ["alice@example.com", "bob@example.net", "carol@example.org"]
+    );
+    assert_eq!(got[0].mail_from, "alice@example.com");
+    let data = got[0].data();
+    let msg = MessageParser::default().parse(&data).unwrap();
+    assert_eq!(msg.subject(), Some("[PATCH] Fix the thing"));
+    let body = msg.body_text(0).unwrap().replace("\r\n", "\n");
+    assert!(body.contains("+a fix\n+.\n+after a dot line\n"), "{body}");
+}
