@@ -4,11 +4,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use mailroom::store::{EntryId, SendState, Store};
-use mailroom::{DsnDefaults, MessageReport, Outbox, Selection, SendOption, Sender, SmtpSettings};
+use mailroom::store::{EntryId, Store};
+use mailroom::{DsnDefaults, MessageReport, Outbox, Selection, SendOption, Sender};
 
 use crate::accounts::{self, Resolved};
-use crate::cli::{Cli, Command, DsnRet, FlushArgs, SendArgs, When};
+use crate::cli::{Cli, Command, DsnRet, SendArgs, When};
 use crate::compose::{Content, build_content, dry_run};
 use crate::exit::{CliError, Exit};
 use crate::output::{print_error, print_reports};
@@ -29,7 +29,7 @@ pub async fn run(cli: Cli) -> Exit {
     };
     let result = match cli.command {
         Command::Send(args) => send(&globals, *args).await,
-        Command::Flush(args) => flush(&globals, args).await,
+        Command::Flush(args) => crate::flush::run(&globals, args).await,
         Command::Account(command) => crate::folders::account(&globals, command),
         Command::Outbox(args) => crate::folders::list(&globals, EntryId::OUTBOX, args),
         Command::Drafts(args) => crate::folders::list(&globals, EntryId::DRAFTS, args),
@@ -167,111 +167,6 @@ fn queue_with_copies(
         let _ = store.delete(draft);
     }
     Ok(result?)
-}
-
-async fn flush(g: &Globals, args: FlushArgs) -> Result<Exit, CliError> {
-    let store = open_store(g.store_dir.clone())?;
-    let named: Vec<EntryId> = args.ids.iter().map(|i| EntryId(*i)).collect();
-    let mut all = Vec::new();
-    let mut last_settings = SmtpSettings::default();
-    for (settings, service, ids) in flush_groups(&store, &args, &named)? {
-        if ids.is_empty() {
-            continue;
-        }
-        let sender = Sender::new(store.clone(), settings.clone(), service);
-        let bar = crate::progress::attach(&sender, g);
-        let reports = sender.send(Selection::Ids(ids)).await?;
-        crate::progress::finish(bar);
-        all.extend(reports);
-        last_settings = settings;
-    }
-    if g.json {
-        print_reports(&all, true, true, &last_settings);
-    } else if all.is_empty() {
-        println!("nothing to send");
-    } else {
-        print_reports(&all, false, true, &last_settings);
-    }
-    Ok(Exit::for_reports(&all))
-}
-
-/// Settings, the account whose messages they send, and the messages.
-type Group = (SmtpSettings, Option<EntryId>, Vec<EntryId>);
-
-/// The messages to flush, grouped by the settings that send them: with `--server` or
-/// `--account`, every selected message goes through those; otherwise each message through its
-/// own account, and messages of no account through the default one.
-fn flush_groups(
-    store: &Arc<Store>,
-    args: &FlushArgs,
-    named: &[EntryId],
-) -> Result<Vec<Group>, CliError> {
-    use SendState::*;
-    let queued = [Waiting, Scheduled, Resend, UponRequest];
-    let filter = mailroom::store::Filter::all().mtm(mailroom::MTM_ID);
-    let entries = store
-        .children(EntryId::OUTBOX, &filter)
-        .map_err(mailroom::Error::from)?;
-    for id in named {
-        if !entries.iter().any(|e| e.id == *id) {
-            return Err(CliError::input(anyhow::anyhow!(
-                "message {id} is not in the Outbox"
-            )));
-        }
-    }
-    let selected: Vec<_> = entries
-        .into_iter()
-        .filter(|e| {
-            if named.is_empty() {
-                e.send_state.is_some_and(|s| queued.contains(&s))
-            } else {
-                named.contains(&e.id)
-            }
-        })
-        .collect();
-    if args.server.server.is_some() || args.server.account.is_some() {
-        let resolved = accounts::resolve(store, &args.server)?;
-        if resolved.settings.server.is_none() {
-            return Err(CliError::config(anyhow::anyhow!(
-                "the account has no server"
-            )));
-        }
-        let ids = selected.iter().map(|e| e.id).collect();
-        return Ok(vec![(resolved.settings, None, ids)]);
-    }
-    let services = mailroom::Services::new(store.clone());
-    let default = services.default_service(mailroom::MTM_ID)?.map(|s| s.id);
-    let mut groups: Vec<Group> = Vec::new();
-    for entry in selected {
-        let Some(account) = entry.service.or(default) else {
-            return Err(CliError::config(anyhow::anyhow!(
-                "flush needs --server or an account (mailroom account add)"
-            )));
-        };
-        match groups.iter_mut().find(|g| g.1 == Some(account)) {
-            Some(group) => group.2.push(entry.id),
-            None => {
-                let mut settings: SmtpSettings = services.settings(account)?;
-                settings = accounts::overlay(settings, &args.server, None)?;
-                settings.validate()?;
-                groups.push((settings, Some(account), vec![entry.id]));
-            }
-        }
-    }
-    // A sender of one account only takes that account's messages; messages of no account are
-    // sent by a sender of no account with the default account's settings.
-    for group in groups.iter_mut() {
-        let own = group.2.iter().all(|id| {
-            store
-                .entry(*id)
-                .map(|e| e.service == group.1)
-                .unwrap_or(false)
-        });
-        if !own {
-            group.1 = None;
-        }
-    }
-    Ok(groups)
 }
 
 /// Opens the store named by `--store`, `MAILROOM_STORE`, or the platform data directory.

@@ -8,6 +8,7 @@ mod commands;
 mod compose;
 mod derive;
 mod exit;
+mod flush;
 mod folders;
 mod manual;
 mod msmtp;
