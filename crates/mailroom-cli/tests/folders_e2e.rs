@@ -238,3 +238,41 @@ fn flush_sends_each_message_through_its_own_account() {
     assert_eq!(got_two.len(), 1);
     assert_eq!(got_two[0].mail_from, "two@example.com");
 }
+
+#[test]
+fn watch_sends_each_account_through_its_own_server() {
+    let one = CaptureServer::start(&CaptureOptions::default(), None);
+    let two = CaptureServer::start(&CaptureOptions::default(), None);
+    let store = tempfile::tempdir().unwrap();
+    add_account(store.path(), "one", one.port(), "one@example.com");
+    add_account(store.path(), "two", two.port(), "two@example.com");
+    for account in ["one", "two"] {
+        let out = run(mailroom(store.path())
+            .args(["send", "--account", account, "--to", "bob@example.net"])
+            .args(["--body", account, "--at", "+1s"]));
+        ok(&out);
+    }
+    let child = mailroom(store.path())
+        .args(["watch", "--json"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert_eq!(one.wait_for(1, WAIT)[0].mail_from, "one@example.com");
+    assert_eq!(two.wait_for(1, WAIT)[0].mail_from, "two@example.com");
+    std::thread::sleep(Duration::from_millis(300));
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    ok(&out);
+    assert_eq!(
+        text(&out.stdout).lines().count(),
+        2,
+        "{}",
+        text(&out.stdout)
+    );
+}
