@@ -259,7 +259,7 @@ pub fn show(g: &Globals, args: ShowArgs) -> Result<Exit, CliError> {
     }
     let _ = writeln!(out, "Subject: {}", message.subject.as_deref().unwrap_or(""));
     if let Some(id) = &message.message_id {
-        let _ = writeln!(out, "Message-ID: <{id}>");
+        let _ = writeln!(out, "Message-ID: {id}");
     }
     for a in &message.attachments {
         let _ = writeln!(

@@ -154,7 +154,7 @@ pub async fn run(
             .map(|(_, d)| d)
             .unwrap_or("localhost");
         added.push_str(&format!(
-            "Message-ID: <{}>\r\n",
+            "Message-ID: {}\r\n",
             mailroom::mime::new_message_id(domain)
         ));
     }

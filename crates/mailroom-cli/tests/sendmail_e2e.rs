@@ -47,6 +47,13 @@ fn sendmail_fed_through_a_pipe_as_cron_does() {
         Some("CronDaemon <cron@example.com>")
     );
     assert!(msg.date().is_some() && msg.message_id().is_some());
+    let added_id = msg.header_raw("Message-ID").unwrap().trim().to_string();
+    assert!(
+        added_id.starts_with('<')
+            && !added_id.starts_with("<<")
+            && added_id.ends_with("@example.com>"),
+        "added Message-ID {added_id:?}"
+    );
     let body = msg.body_text(0).unwrap().replace("\r\n", "\n");
     assert_eq!(body, "line one\n.\nline after dot\n");
 }
