@@ -82,9 +82,14 @@ pub fn overlay(
         }
         (Some(login), None, Some(auth)) => auth.login = login.clone(),
         (None, Some(password), Some(auth)) => auth.password = password,
-        (Some(_), None, None) | (None, Some(_), None) => {
+        (Some(_), None, None) => {
             return Err(CliError::config(anyhow::anyhow!(
                 "--user needs --password-env VAR or --password-command CMD"
+            )));
+        }
+        (None, Some(_), None) => {
+            return Err(CliError::config(anyhow::anyhow!(
+                "a password source needs --user (the login name)"
             )));
         }
         (None, None, _) => {}

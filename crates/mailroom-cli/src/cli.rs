@@ -152,16 +152,11 @@ pub struct ServerArgs {
     pub user: Option<String>,
 
     /// Read the password from this environment variable
-    #[arg(
-        long,
-        value_name = "VAR",
-        requires = "user",
-        conflicts_with = "password_command"
-    )]
+    #[arg(long, value_name = "VAR", conflicts_with = "password_command")]
     pub password_env: Option<String>,
 
     /// Run this shell command and use the first line it prints as the password
-    #[arg(long, value_name = "CMD", requires = "user")]
+    #[arg(long, value_name = "CMD")]
     pub password_command: Option<String>,
 
     /// Allowed authentication mechanism, e.g. PLAIN or LOGIN (repeatable, or comma-separated)

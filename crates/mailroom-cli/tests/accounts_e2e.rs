@@ -181,6 +181,33 @@ fn account_set_default_and_remove() {
     assert_eq!(two["server"], "smtp://127.0.0.1:2600");
     assert_eq!(two["from"], "two@example.com");
     assert_eq!(two["default"], true);
+    let out = run(mailroom(store.path()).args(["account", "set", "two", "--password-env", "PW"]));
+    assert_eq!(
+        code(&out),
+        78,
+        "a password source without a login is refused"
+    );
+    ok(&run(mailroom(store.path()).args([
+        "account",
+        "set",
+        "two",
+        "--user",
+        "al",
+        "--password-env",
+        "PW",
+    ])));
+    let out = run(mailroom(store.path()).args([
+        "account",
+        "set",
+        "two",
+        "--password-command",
+        "echo x",
+        "--json",
+    ]));
+    ok(&out);
+    let two = json(&out);
+    assert_eq!(two["user"], "al");
+    assert_eq!(two["password"]["source"], "command");
     ok(&run(
         mailroom(store.path()).args(["account", "remove", "two"])
     ));
