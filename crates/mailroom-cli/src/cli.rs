@@ -25,14 +25,72 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Whether the command asked for JSON output.
+    pub fn json(&self) -> bool {
+        use crate::cli_more::AccountCommand as A;
+        match &self.command {
+            Command::Send(a) => a.output.json,
+            Command::Flush(a) => a.output.json,
+            Command::Account(A::Add(a) | A::Set(a)) => a.output.json,
+            Command::Account(A::Import(a)) => a.output.json,
+            Command::Account(A::List(a)) => a.json,
+            Command::Account(A::Show(a) | A::Remove(a) | A::Default(a)) => a.output.json,
+            Command::Outbox(a) | Command::Drafts(a) | Command::Sent(a) => a.output.json,
+            Command::Show(a) => a.output.json,
+            Command::Resend(a) => a.output.json,
+            Command::Cancel(a) | Command::Delete(a) => a.output.json,
+            Command::Sendmail(a) => a.json,
+            Command::Reply(a) => a.draft.output.json,
+            Command::Forward(a) => a.draft.output.json,
+            Command::Find(a) => a.output.json,
+            Command::Watch(a) => a.output.json,
+            Command::Completions(_) | Command::Man => false,
+        }
+    }
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create a message, store it in the Outbox, and send it (now, with the next connection, or
-    /// on request)
+    /// Create a message, store it in the Outbox, and send it (now, with the next connection,
+    /// on request, or at a time)
     Send(Box<SendArgs>),
-    /// Send every queued message now (waiting, scheduled, deferred and on-request ones)
+    /// Send every queued message now (waiting, scheduled, deferred and on-request ones);
+    /// Uncertain and Suspended ones only when named
     Flush(FlushArgs),
+    /// Manage accounts: server, login and identity kept in the store
+    #[command(subcommand)]
+    Account(crate::cli_more::AccountCommand),
+    /// List the Outbox: each message's state and per-recipient detail
+    Outbox(crate::cli_more::ListArgs),
+    /// List Drafts
+    Drafts(crate::cli_more::ListArgs),
+    /// List Sent
+    Sent(crate::cli_more::ListArgs),
+    /// Show one message: headers, body and delivery records (or its exact bytes with --raw)
+    Show(crate::cli_more::ShowArgs),
+    /// Queue a message again (Uncertain, Suspended and Failed ones included) and send it now
+    Resend(crate::cli_more::ResendArgs),
+    /// Stop a queued message from being sent (it becomes Suspended)
+    Cancel(crate::cli_more::IdArgs),
+    /// Delete a message that is not being sent
+    Delete(crate::cli_more::IdArgs),
+    /// Read a message on standard input and send it, as sendmail does (also when this
+    /// program is called as `sendmail`)
+    Sendmail(crate::cli_more::SendmailArgs),
+    /// Create a reply to a message in Drafts (and send it with --send)
+    Reply(crate::cli_more::ReplyArgs),
+    /// Create a forward of a message in Drafts (and send it with --send)
+    Forward(crate::cli_more::ForwardArgs),
+    /// Find text in stored messages
+    Find(crate::cli_more::FindArgs),
+    /// Stay running: send on connection and on the retry schedule until SIGINT or SIGTERM
+    Watch(crate::cli_more::WatchArgs),
+    /// Print shell completions for the mailroom command
+    Completions(crate::cli_more::CompletionsArgs),
+    /// Print the manual page (roff) for the mailroom command
+    Man,
 }
 
 /// When `send` delivers the message.
@@ -59,9 +117,14 @@ pub enum Tls {
 }
 
 /// Where and how to reach the SMTP server.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 #[command(next_help_heading = "Server")]
 pub struct ServerArgs {
+    /// Use this account's server, login and identity (options given here override it)
+    /// [default: the default account when no --server is given]
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+
     /// The SMTP server: smtp://HOST[:PORT] or smtps://HOST[:PORT] (ports default to 587 for
     /// STARTTLS, 465 for implicit TLS, 25 without TLS)
     #[arg(long, value_name = "URL")]
@@ -89,16 +152,11 @@ pub struct ServerArgs {
     pub user: Option<String>,
 
     /// Read the password from this environment variable
-    #[arg(
-        long,
-        value_name = "VAR",
-        requires = "user",
-        conflicts_with = "password_command"
-    )]
+    #[arg(long, value_name = "VAR", conflicts_with = "password_command")]
     pub password_env: Option<String>,
 
     /// Run this shell command and use the first line it prints as the password
-    #[arg(long, value_name = "CMD", requires = "user")]
+    #[arg(long, value_name = "CMD")]
     pub password_command: Option<String>,
 
     /// Allowed authentication mechanism, e.g. PLAIN or LOGIN (repeatable, or comma-separated)
@@ -168,17 +226,106 @@ pub struct SendArgs {
     #[arg(long, value_name = "ADDR", help_heading = "Message")]
     pub envelope_from: Option<String>,
 
+    /// Attach a file (repeatable); its media type is guessed from the file name
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "Message",
+        conflicts_with = "raw"
+    )]
+    pub attach: Vec<PathBuf>,
+
+    /// An HTML alternative of the body, read from a file (UTF-8)
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "Message",
+        conflicts_with = "raw"
+    )]
+    pub html_file: Option<PathBuf>,
+
+    /// An extra header, "Name: value" (repeatable)
+    #[arg(
+        long,
+        value_name = "HEADER",
+        help_heading = "Message",
+        conflicts_with = "raw"
+    )]
+    pub header: Vec<String>,
+
+    /// Ask for a read receipt (Disposition-Notification-To the sender)
+    #[arg(long, help_heading = "Message", conflicts_with = "raw")]
+    pub receipt: bool,
+
+    /// The message's priority
+    #[arg(
+        long,
+        value_enum,
+        value_name = "LEVEL",
+        help_heading = "Message",
+        conflicts_with = "raw"
+    )]
+    pub priority: Option<PriorityArg>,
+
+    /// Delivery status notifications: never, or a comma-separated list of success, failure,
+    /// delay
+    #[arg(long, value_name = "LIST", help_heading = "Delivery")]
+    pub dsn_notify: Option<String>,
+
+    /// What a delivery status notification returns: the full message or its headers
+    #[arg(long, value_enum, value_name = "WHAT", help_heading = "Delivery")]
+    pub dsn_ret: Option<DsnRet>,
+
+    /// Send at this time: RFC 3339 (2026-12-24T09:00:00Z) or from now (+30s, +15m, +2h, +1d);
+    /// the message waits in the Outbox for `mailroom flush` or `mailroom watch`
+    #[arg(
+        long,
+        value_name = "TIME",
+        help_heading = "Delivery",
+        conflicts_with = "when"
+    )]
+    pub at: Option<String>,
+
     /// When to send it
-    #[arg(long, value_enum, default_value = "now")]
+    #[arg(long, value_enum, default_value = "now", help_heading = "Delivery")]
     pub when: When,
+
+    /// Print the exact message bytes to standard output and the envelope to standard error;
+    /// send and store nothing
+    #[arg(long, help_heading = "Delivery")]
+    pub dry_run: bool,
 
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
+/// A message priority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PriorityArg {
+    /// X-Priority 1, Importance: high
+    High,
+    /// X-Priority 3
+    Normal,
+    /// X-Priority 5, Importance: low
+    Low,
+}
+
+/// What a DSN returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DsnRet {
+    /// The whole message
+    Full,
+    /// Only its headers
+    Hdrs,
+}
+
 /// `mailroom flush`.
 #[derive(Debug, Args)]
 pub struct FlushArgs {
+    /// Only these messages (Uncertain and Suspended ones are sent only when named here)
+    #[arg(value_name = "ID")]
+    pub ids: Vec<i64>,
+
     #[command(flatten)]
     pub server: ServerArgs,
 

@@ -1,48 +1,103 @@
 //! The commands: each builds its input in full, checks it, then acts.
 
-use std::fs;
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
-use mailroom::mime::Message;
-use mailroom::store::Store;
-use mailroom::{
-    AuthSettings, MessageReport, Outbox, PasswordSource, RawEnvelope, Selection, SendOption,
-    Sender, ServerUrl, SmtpSettings, TlsMode, parse_mailbox,
-};
+use mailroom::store::{EntryId, Store};
+use mailroom::{DsnDefaults, MessageReport, Outbox, Selection, SendOption, Sender};
 
-use crate::cli::{Cli, Command, FlushArgs, SendArgs, ServerArgs, Tls, When};
+use crate::accounts::{self, Resolved};
+use crate::cli::{Cli, Command, DsnRet, SendArgs, When};
+use crate::compose::{Content, build_content, dry_run};
 use crate::exit::{CliError, Exit};
 use crate::output::{print_error, print_reports};
 
+/// What every command gets besides its own options.
+pub struct Globals {
+    pub store_dir: Option<PathBuf>,
+    pub json: bool,
+    pub quiet: bool,
+}
+
 /// Runs the command and returns the exit code; everything printed is printed here.
 pub async fn run(cli: Cli) -> Exit {
-    let json = match &cli.command {
-        Command::Send(a) => a.output.json,
-        Command::Flush(a) => a.output.json,
+    let globals = Globals {
+        json: cli.json(),
+        store_dir: cli.store.clone(),
+        quiet: cli.quiet,
     };
     let result = match cli.command {
-        Command::Send(args) => send(cli.store, *args).await,
-        Command::Flush(args) => flush(cli.store, args).await,
+        Command::Send(args) => send(&globals, *args).await,
+        Command::Flush(args) => crate::flush::run(&globals, args).await,
+        Command::Account(command) => crate::folders::account(&globals, command),
+        Command::Outbox(args) => crate::folders::list(&globals, EntryId::OUTBOX, args),
+        Command::Drafts(args) => crate::folders::list(&globals, EntryId::DRAFTS, args),
+        Command::Sent(args) => crate::folders::list(&globals, EntryId::SENT, args),
+        Command::Show(args) => crate::folders::show(&globals, args),
+        Command::Resend(args) => crate::folders::resend(&globals, args).await,
+        Command::Cancel(args) => crate::folders::cancel(&globals, args),
+        Command::Delete(args) => crate::folders::delete(&globals, args),
+        Command::Sendmail(args) => {
+            crate::sendmail::run(&globals, args.account, args.args, args.json).await
+        }
+        Command::Reply(args) => crate::derive::reply(&globals, args).await,
+        Command::Forward(args) => crate::derive::forward(&globals, args).await,
+        Command::Find(args) => crate::derive::find(&globals, args),
+        Command::Watch(args) => crate::watch::run(&globals, args).await,
+        Command::Completions(args) => crate::manual::completions(args.shell),
+        Command::Man => crate::manual::man(),
     };
     match result {
         Ok(exit) => exit,
         Err(e) => {
-            print_error(&e, json);
+            print_error(&e, globals.json);
             e.exit
         }
     }
 }
 
-async fn send(store_dir: Option<PathBuf>, args: SendArgs) -> Result<Exit, CliError> {
-    let settings = settings_from(&args.server)?;
-    let sends_now = args.when != When::OnRequest && settings.server.is_some();
-    if args.when == When::Now && settings.server.is_none() {
+async fn send(g: &Globals, args: SendArgs) -> Result<Exit, CliError> {
+    let store = open_store(g.store_dir.clone())?;
+    let Resolved {
+        mut settings,
+        service,
+    } = accounts::resolve(&store, &args.server)?;
+    if args.dsn_notify.is_some() || args.dsn_ret.is_some() {
+        // The DSN request goes with this send; a queued message flushed later uses the
+        // account's DSN defaults instead.
+        settings.dsn = DsnDefaults {
+            notify: args
+                .dsn_notify
+                .iter()
+                .flat_map(|l| l.split(','))
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .collect(),
+            ret: args.dsn_ret.map(|r| match r {
+                DsnRet::Full => "full".to_string(),
+                DsnRet::Hdrs => "hdrs".to_string(),
+            }),
+        };
+        settings.dsn.to_dsn()?;
+    }
+    let when = match (&args.at, args.when) {
+        (Some(at), _) => SendOption::At(crate::compose::parse_time(at)?),
+        (None, When::Now) => SendOption::Immediately,
+        (None, When::NextConnection) => SendOption::NextConnection,
+        (None, When::OnRequest) => SendOption::OnRequest,
+    };
+    let content = build_content(&args, &settings)?;
+    if args.dry_run {
+        dry_run(content, &args)?;
+        return Ok(Exit::Ok);
+    }
+    let sends_now = matches!(when, SendOption::Immediately | SendOption::NextConnection)
+        && settings.server.is_some();
+    if when == SendOption::Immediately && settings.server.is_none() {
         return Err(CliError::config(anyhow::anyhow!(
-            "--when now needs --server (or use --when next-connection or on-request to queue)"
+            "--when now needs --server or an account (or use --when next-connection or \
+             on-request to queue)"
         )));
     }
     let config = if sends_now {
@@ -50,21 +105,18 @@ async fn send(store_dir: Option<PathBuf>, args: SendArgs) -> Result<Exit, CliErr
     } else {
         None
     };
-    let when = match args.when {
-        When::Now => SendOption::Immediately,
-        When::NextConnection => SendOption::NextConnection,
-        When::OnRequest => SendOption::OnRequest,
-    };
-
-    let content = build_content(&args)?;
-    let store = open_store(store_dir)?;
-    let outbox = Outbox::new(store.clone(), None);
+    let outbox = Outbox::new(store.clone(), service);
     let id = match content {
+        Content::Composed(message)
+            if args.envelope_from.is_none() && !message.attachments.is_empty() =>
+        {
+            queue_with_copies(&store, service, *message, when)?
+        }
         Content::Composed(message) => {
             outbox.queue_message(&message, args.envelope_from.as_deref(), when)?
         }
         Content::Raw(mut reader) => {
-            let envelope = RawEnvelope {
+            let envelope = mailroom::RawEnvelope {
                 from: args.envelope_from.clone().or(args.from.clone()),
                 to: args.to.clone(),
                 cc: args.cc.clone(),
@@ -73,140 +125,52 @@ async fn send(store_dir: Option<PathBuf>, args: SendArgs) -> Result<Exit, CliErr
             outbox.queue_raw(&mut reader, &envelope, when)?
         }
     };
-
     let reports = match config {
         Some(config) => {
             let sender =
-                Sender::new(store.clone(), settings.clone(), None).with_client_config(config);
-            sender.send(Selection::Ids(vec![id])).await?
+                Sender::new(store.clone(), settings.clone(), service).with_client_config(config);
+            let bar = crate::progress::attach(&sender, g);
+            let reports = sender.send(Selection::Ids(vec![id])).await?;
+            crate::progress::finish(bar);
+            reports
         }
         None => vec![MessageReport::from_entry(
             &store.entry(id).map_err(mailroom::Error::from)?,
         )],
     };
-    print_reports(&reports, args.output.json, false, &settings);
+    print_reports(&reports, g.json, false, &settings);
     Ok(Exit::for_reports(&reports))
 }
 
-async fn flush(store_dir: Option<PathBuf>, args: FlushArgs) -> Result<Exit, CliError> {
-    let settings = settings_from(&args.server)?;
-    if settings.server.is_none() {
-        return Err(CliError::config(anyhow::anyhow!("flush needs --server")));
-    }
-    let store = open_store(store_dir)?;
-    let sender = Sender::new(store, settings.clone(), None);
-    let reports = sender.send(Selection::Queued).await?;
-    if args.output.json {
-        print_reports(&reports, true, true, &settings);
-    } else if reports.is_empty() {
-        println!("nothing to send");
-    } else {
-        print_reports(&reports, false, true, &settings);
-    }
-    Ok(Exit::for_reports(&reports))
-}
-
-/// What `send` stores: a message built from the options, or a ready one.
-enum Content {
-    Composed(Box<Message>),
-    Raw(Box<dyn Read>),
-}
-
-fn build_content(args: &SendArgs) -> Result<Content, CliError> {
-    if let Some(path) = &args.raw {
-        let reader: Box<dyn Read> = if path.as_os_str() == "-" {
-            Box::new(std::io::stdin())
-        } else {
-            let file = fs::File::open(path)
-                .with_context(|| format!("cannot open the raw message {}", path.display()))
-                .map_err(CliError::input)?;
-            Box::new(file)
-        };
-        return Ok(Content::Raw(reader));
-    }
-    let from = args.from.as_deref().ok_or_else(|| {
-        CliError::input(anyhow::anyhow!("--from is required (the message's author)"))
-    })?;
-    let mut message = Message {
-        from: Some(parse_mailbox("--from address", from)?),
-        ..Message::default()
-    };
-    for (list, values, what) in [
-        (&mut message.to, &args.to, "--to address"),
-        (&mut message.cc, &args.cc, "--cc address"),
-        (&mut message.bcc, &args.bcc, "--bcc address"),
-    ] {
-        for value in values {
-            list.push(parse_mailbox(what, value)?);
+/// Queues a message whose attachments are copied into the store first, so that it no longer
+/// depends on the files (a draft is made, filled, and moved to the Outbox). A failure leaves
+/// nothing behind.
+fn queue_with_copies(
+    store: &Arc<Store>,
+    service: Option<EntryId>,
+    mut message: mailroom::mime::Message,
+    when: SendOption,
+) -> Result<EntryId, CliError> {
+    let mut client = mailroom::SmtpClientMtm::new(store.clone());
+    let draft = client.create_message(service)?;
+    let result = (|| {
+        let files = std::mem::take(&mut message.attachments);
+        *client.message_mut()? = message;
+        for attachment in files {
+            if let mailroom::mime::Source::File { path } = &attachment.source {
+                client.add_attachment_file(path, &attachment.content_type)?;
+            }
         }
+        client.queue(when)
+    })();
+    if result.is_err() {
+        let _ = store.delete(draft);
     }
-    message.subject = args.subject.clone();
-    message.text = Some(match (&args.body, &args.body_file) {
-        (Some(text), _) => text.clone(),
-        (None, Some(path)) => {
-            let bytes = fs::read(path)
-                .with_context(|| format!("cannot read the body file {}", path.display()))
-                .map_err(CliError::input)?;
-            String::from_utf8(bytes)
-                .map_err(|_| anyhow::anyhow!("the body file {} is not UTF-8", path.display()))
-                .map_err(CliError::input)?
-        }
-        (None, None) => String::new(),
-    });
-    Ok(Content::Composed(Box::new(message)))
+    Ok(result?)
 }
 
-fn settings_from(args: &ServerArgs) -> Result<SmtpSettings, CliError> {
-    let server = match &args.server {
-        Some(url) => Some(url.parse::<ServerUrl>()?),
-        None => None,
-    };
-    let auth = match &args.user {
-        None => None,
-        Some(login) => {
-            let password = match (&args.password_env, &args.password_command) {
-                (Some(var), _) => PasswordSource::Env(var.clone()),
-                (None, Some(cmd)) => PasswordSource::Command(cmd.clone()),
-                (None, None) => {
-                    return Err(CliError::config(anyhow::anyhow!(
-                        "--user needs --password-env VAR or --password-command CMD"
-                    )));
-                }
-            };
-            let mechanisms = args
-                .auth
-                .iter()
-                .map(|m| m.trim().to_ascii_uppercase())
-                .collect();
-            Some(AuthSettings {
-                login: login.clone(),
-                password,
-                mechanisms,
-            })
-        }
-    };
-    if auth.is_none() && !args.auth.is_empty() {
-        return Err(CliError::config(anyhow::anyhow!("--auth needs --user")));
-    }
-    let settings = SmtpSettings {
-        server,
-        tls: args.tls.map(|t| match t {
-            Tls::Starttls => TlsMode::Starttls,
-            Tls::Implicit => TlsMode::Implicit,
-            Tls::None => TlsMode::None,
-        }),
-        tls_server_name: None,
-        ca_files: args.ca_files.clone(),
-        ehlo_name: args.ehlo_name.clone(),
-        timeout: args.timeout.map(Duration::from_secs),
-        auth,
-        ..SmtpSettings::default()
-    };
-    settings.validate()?;
-    Ok(settings)
-}
-
-fn open_store(dir: Option<PathBuf>) -> Result<Arc<Store>, CliError> {
+/// Opens the store named by `--store`, `MAILROOM_STORE`, or the platform data directory.
+pub fn open_store(dir: Option<PathBuf>) -> Result<Arc<Store>, CliError> {
     let dir = match dir {
         Some(dir) => dir,
         None => Store::default_dir()

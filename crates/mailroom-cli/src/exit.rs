@@ -9,6 +9,8 @@ use mailroom::{ErrorKind, MessageReport};
 pub enum Exit {
     /// Every recipient accepted (or the message stored as asked).
     Ok = 0,
+    /// `find` found nothing.
+    NotFound = 1,
     /// The command line is wrong.
     Usage = 64,
     /// Input refused before any network traffic.
@@ -37,7 +39,10 @@ impl Exit {
             } else if r.failed() || r.error.as_ref().is_some_and(|e| e.kind == "tls") {
                 // A refused TLS policy or certificate will not fix itself by waiting.
                 Exit::Unavailable
-            } else if r.pending() && r.state != mailroom::store::SendState::UponRequest {
+            } else if r.pending()
+                && !(r.state == mailroom::store::SendState::UponRequest
+                    || r.state == mailroom::store::SendState::Scheduled && r.error.is_none())
+            {
                 Exit::TempFail
             } else {
                 Exit::Ok

@@ -1,10 +1,21 @@
 //! `mailroom`: create, queue and send email from the command line.
 #![forbid(unsafe_code)]
 
+mod accounts;
 mod cli;
+mod cli_more;
 mod commands;
+mod compose;
+mod derive;
 mod exit;
+mod flush;
+mod folders;
+mod manual;
+mod msmtp;
 mod output;
+mod progress;
+mod sendmail;
+mod watch;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -15,7 +26,7 @@ use crate::cli::Cli;
 use crate::exit::Exit;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(arguments()) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -35,6 +46,22 @@ fn main() -> ExitCode {
     };
     let exit = runtime.block_on(commands::run(cli));
     ExitCode::from(exit as u8)
+}
+
+/// The arguments, with `sendmail` put in front when this program was called as `sendmail`
+/// (through a symlink), so that sendmail's options reach sendmail mode.
+fn arguments() -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let called = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    if called == "sendmail" {
+        args.insert(1, "sendmail".into());
+        args.insert(2, "--".into());
+    }
+    args
 }
 
 fn init_logging(verbose: u8, quiet: bool) {

@@ -23,6 +23,7 @@ mod send_as;
 mod sender;
 mod services;
 mod settings;
+mod view;
 mod watcher;
 
 pub use client::{SmtpClientMtm, SmtpModule};
@@ -40,6 +41,7 @@ pub use settings::{
     AuthSettings, BodyEncoding, CopyToSelf, DefaultSendOption, DisabledExtensions, DsnDefaults,
     PasswordSource, RetrySettings, ServerUrl, SmtpSettings, TlsMode,
 };
+pub use view::{envelope_sender, write_message_bytes};
 pub use watcher::{WatchTiming, Watcher};
 
 /// Email-specific flags and fields of a message entry (receipt requested, HTML body, vCard,

@@ -1,0 +1,155 @@
+//! sendmail mode end to end: fed through a pipe as cron does, called through a `sendmail`
+//! symlink with -t, and used by git send-email.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use mail_parser::MessageParser;
+use mailroom_testkit::{CaptureOptions, CaptureServer};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn plain_server() -> CaptureServer {
+    CaptureServer::start(&CaptureOptions::default(), None)
+}
+
+#[test]
+fn sendmail_fed_through_a_pipe_as_cron_does() {
+    let server = plain_server();
+    let store = tempfile::tempdir().unwrap();
+    add_account(store.path(), "work", server.port(), "cron@example.com");
+    let input = b"To: root@example.net\nSubject: Cron <root@host> run-parts\n\nline one\n.\nline after dot\n";
+    let out = run_with_input(
+        mailroom(store.path()).args([
+            "sendmail",
+            "-FCronDaemon",
+            "-i",
+            "-B8BITMIME",
+            "-oem",
+            "root@example.net",
+        ]),
+        input,
+    );
+    ok(&out);
+    assert!(
+        out.stdout.is_empty(),
+        "sendmail mode prints nothing on success"
+    );
+    let got = server.wait_for(1, WAIT);
+    assert_eq!(got[0].mail_from, "cron@example.com");
+    assert_eq!(got[0].rcpt_tos, ["root@example.net"]);
+    let data = got[0].data();
+    let msg = MessageParser::default().parse(&data).unwrap();
+    assert_eq!(
+        msg.header_raw("From").map(str::trim),
+        Some("CronDaemon <cron@example.com>")
+    );
+    assert!(msg.date().is_some() && msg.message_id().is_some());
+    let added_id = msg.header_raw("Message-ID").unwrap().trim().to_string();
+    assert!(
+        added_id.starts_with('<')
+            && !added_id.starts_with("<<")
+            && added_id.ends_with("@example.com>"),
+        "added Message-ID {added_id:?}"
+    );
+    let body = msg.body_text(0).unwrap().replace("\r\n", "\n");
+    assert_eq!(body, "line one\n.\nline after dot\n");
+}
+
+#[test]
+fn sendmail_symlink_with_t_and_dot_end_as_mail_programs_use() {
+    let server = plain_server();
+    let store = tempfile::tempdir().unwrap();
+    add_account(store.path(), "work", server.port(), "me@example.com");
+    let bin = tempfile::tempdir().unwrap();
+    let link = bin.path().join("sendmail");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_mailroom"), &link).unwrap();
+    let input = b"From: Me <me@example.com>\nTo: a@example.net\nCc: b@example.net\nBcc: c@example.net\nSubject: t\n\nbody\n.\nnot sent\n";
+    let out = run_with_input(
+        std::process::Command::new(&link)
+            .env("MAILROOM_STORE", store.path())
+            .args(["-t", "-f", "bounce@example.com"]),
+        input,
+    );
+    ok(&out);
+    let got = server.wait_for(1, WAIT);
+    assert_eq!(got[0].mail_from, "bounce@example.com");
+    let mut rcpts = got[0].rcpt_tos.clone();
+    rcpts.sort();
+    assert_eq!(rcpts, ["a@example.net", "b@example.net", "c@example.net"]);
+    let data = text(&got[0].data());
+    assert!(
+        !data.contains("c@example.net") && !data.contains("not sent"),
+        "{data}"
+    );
+    let out = run_with_input(
+        std::process::Command::new(&link)
+            .env("MAILROOM_STORE", store.path())
+            .arg("-i"),
+        b"Subject: none\n\nx\n",
+    );
+    assert_eq!(code(&out), 64, "no recipients is a usage error");
+}
+
+#[test]
+fn git_send_email_through_the_sendmail_symlink() {
+    let server = plain_server();
+    let store = tempfile::tempdir().unwrap();
+    add_account(store.path(), "work", server.port(), "alice@example.com");
+    let home = tempfile::tempdir().unwrap();
+    let repo = home.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let link = home.path().join("sendmail");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_mailroom"), &link).unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(&repo)
+            .env("HOME", home.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("MAILROOM_STORE", store.path())
+            .env_remove("RUST_LOG")
+            .args([
+                "-c",
+                "user.name=Alice",
+                "-c",
+                "user.email=alice@example.com",
+            ])
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("git");
+        assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+        out
+    };
+    git(&["init", "-q"]);
+    std::fs::write(repo.join("fix.txt"), "a fix\n.\nafter a dot line\n").unwrap();
+    git(&["add", "fix.txt"]);
+    git(&["commit", "-q", "-m", "Fix the thing"]);
+    let sendmail_cmd = format!("--sendmail-cmd={}", link.display());
+    git(&[
+        "send-email",
+        &sendmail_cmd,
+        "--to=bob@example.net",
+        "--cc=carol@example.org",
+        "--from=Alice <alice@example.com>",
+        "--confirm=never",
+        "--quiet",
+        "-1",
+    ]);
+    let got = server.wait_for(1, WAIT);
+    let mut rcpts = got[0].rcpt_tos.clone();
+    rcpts.sort();
+    // git adds the patch's author as a Cc.
+    assert_eq!(
+        rcpts,
+        ["alice@example.com", "bob@example.net", "carol@example.org"]
+    );
+    assert_eq!(got[0].mail_from, "alice@example.com");
+    let data = got[0].data();
+    let msg = MessageParser::default().parse(&data).unwrap();
+    assert_eq!(msg.subject(), Some("[PATCH] Fix the thing"));
+    let body = msg.body_text(0).unwrap().replace("\r\n", "\n");
+    assert!(body.contains("+a fix\n+.\n+after a dot line\n"), "{body}");
+}
