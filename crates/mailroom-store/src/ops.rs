@@ -6,7 +6,8 @@ use std::io::Read;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::codec::{
-    ENTRY_COLUMNS, MutableFields, SET_MUTABLE, entry_from_row, load_recipients, store_recipients,
+    ENTRY_COLUMNS, MutableFields, SET_MUTABLE, entry_from_row, insert_recipients, load_recipients,
+    store_recipients,
 };
 use crate::entry::{Entry, EntryId, EntryKind, NewEntry};
 use crate::error::{InvalidOperation, Result, StoreError};
@@ -101,10 +102,10 @@ impl Batch<'_> {
         );
         fields.execute(self.conn, &sql, new.parent.0)?;
         let id = EntryId(self.conn.last_insert_rowid());
-        store_recipients(self.conn, id, &new.recipients)?;
+        insert_recipients(self.conn, id, &new.recipients)?;
         let mut total: u64 = 0;
         for (name, data) in streams.iter_mut() {
-            total = total.saturating_add(crate::streams::write(self.conn, id, name, *data)?);
+            total = total.saturating_add(crate::streams::write(self.conn, id, name, *data, true)?);
         }
         if new.size.is_none() && total > 0 {
             self.conn

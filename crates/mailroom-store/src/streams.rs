@@ -23,56 +23,56 @@ fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Reads until `buf` is full or the input ends; returns the bytes read.
-fn fill(data: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match data.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
+/// Replaces `buf` with the next chunk of `data` (up to [`CHUNK`] bytes); returns its length.
+/// The buffer grows only as far as the data does, so small streams stay cheap.
+fn next_chunk(data: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<usize> {
+    buf.clear();
+    data.take(CHUNK as u64).read_to_end(buf)
 }
 
-/// Replaces (or creates) stream `name` of entry `id` with everything `data` yields.
+/// Replaces (or creates) stream `name` of entry `id` with everything `data` yields. `fresh`
+/// says the entry was created in this transaction (so it exists and has no streams yet).
 pub(crate) fn write(
     conn: &Connection,
     id: EntryId,
     name: &str,
     data: &mut dyn Read,
+    fresh: bool,
 ) -> Result<u64> {
     check_name(name)?;
-    parent_of(conn, id)?;
-    conn.prepare_cached("DELETE FROM streams WHERE entry = ?1 AND name = ?2")?
-        .execute(params![id, name])?;
-    conn.prepare_cached("INSERT INTO streams (entry, name, size) VALUES (?1, ?2, 0)")?
-        .execute(params![id, name])?;
+    if !fresh {
+        parent_of(conn, id)?;
+        conn.prepare_cached("DELETE FROM streams WHERE entry = ?1 AND name = ?2")?
+            .execute(params![id, name])?;
+    }
+    let failed = |source| StoreError::Io {
+        context: format!("reading the data for stream {name:?} of entry {id}"),
+        source,
+    };
+    let mut buf = Vec::new();
+    let mut n = next_chunk(data, &mut buf).map_err(failed)?;
+    // A stream that fits one chunk gets its final size right away.
+    let one_chunk = n < CHUNK;
+    conn.prepare_cached("INSERT INTO streams (entry, name, size) VALUES (?1, ?2, ?3)")?
+        .execute(params![id, name, if one_chunk { n as i64 } else { 0 }])?;
     let sid = conn.last_insert_rowid();
     let mut insert =
         conn.prepare_cached("INSERT INTO chunks (stream, seq, data) VALUES (?1, ?2, ?3)")?;
-    let mut buf = vec![0u8; CHUNK];
     let mut total: u64 = 0;
     let mut seq: i64 = 0;
-    loop {
-        let n = fill(data, &mut buf).map_err(|source| StoreError::Io {
-            context: format!("reading the data for stream {name:?} of entry {id}"),
-            source,
-        })?;
-        if n == 0 {
-            break;
-        }
+    while n > 0 {
         insert.execute(params![sid, seq, &buf[..n]])?;
         seq += 1;
         total += n as u64;
         if n < CHUNK {
             break;
         }
+        n = next_chunk(data, &mut buf).map_err(failed)?;
     }
-    conn.prepare_cached("UPDATE streams SET size = ?2 WHERE id = ?1")?
-        .execute(params![sid, i64::try_from(total).unwrap_or(i64::MAX)])?;
+    if !one_chunk {
+        conn.prepare_cached("UPDATE streams SET size = ?2 WHERE id = ?1")?
+            .execute(params![sid, i64::try_from(total).unwrap_or(i64::MAX)])?;
+    }
     Ok(total)
 }
 
@@ -127,7 +127,7 @@ pub(crate) fn find(conn: &Connection, id: EntryId, name: &str) -> Result<(i64, u
 impl Batch<'_> {
     /// Replaces (or creates) a stream; see [`Store::write_stream`](crate::Store::write_stream).
     pub fn write_stream(&mut self, id: EntryId, name: &str, data: &mut dyn Read) -> Result<u64> {
-        let n = write(self.conn, id, name, data)?;
+        let n = write(self.conn, id, name, data, false)?;
         self.events.push(crate::events::Event::Changed { id });
         Ok(n)
     }

@@ -469,7 +469,8 @@ fn move_into_own_subtree_is_refused() {
         .create(&NewEntry::folder(EntryId::INBOX, "a"), &mut [])
         .unwrap();
     let b = store.create(&NewEntry::folder(a, "b"), &mut []).unwrap();
-    for target in [a, b] {
+    let c = store.create(&NewEntry::folder(b, "c"), &mut []).unwrap();
+    for target in [a, b, c] {
         assert!(matches!(
             store.move_to(a, target),
             Err(StoreError::Invalid(InvalidOperation::Cycle { .. }))
@@ -480,6 +481,17 @@ fn move_into_own_subtree_is_refused() {
         Err(StoreError::NotFound(_))
     ));
     assert_eq!(store.entry(a).unwrap().parent, EntryId::INBOX);
+    assert!(matches!(
+        store.copy(a, c),
+        Err(StoreError::Invalid(InvalidOperation::Cycle { .. }))
+    ));
+    store.move_to(c, EntryId::DRAFTS).unwrap();
+    store.move_to(a, c).unwrap();
+    assert_eq!(
+        store.entry(a).unwrap().parent,
+        c,
+        "allowed once c left a's subtree"
+    );
 }
 
 #[test]
@@ -489,4 +501,33 @@ fn send_state_text_forms_are_snake_case() {
     }
     assert_eq!(SendState::UponRequest.to_string(), "upon_request");
     assert!("UponRequest".parse::<SendState>().is_err());
+}
+
+#[test]
+fn streams_at_chunk_boundaries_keep_their_exact_length() {
+    let (_dir, store) = open();
+    let id = store
+        .create(&message(EntryId::DRAFTS, "b", at(1)), &mut [])
+        .unwrap();
+    const CHUNK: usize = 64 * 1024;
+    for len in [1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 3 * CHUNK - 7] {
+        let data: Vec<u8> = (0..len).map(|i| (i * 13 % 256) as u8).collect();
+        assert_eq!(
+            store.write_stream(id, "s", &mut &data[..]).unwrap(),
+            len as u64
+        );
+        let mut r = store.open_stream(id, "s").unwrap();
+        assert_eq!(r.len(), len as u64);
+        let mut back = Vec::new();
+        r.read_to_end(&mut back).unwrap();
+        assert!(back == data, "length {len}");
+        let created = store
+            .create(
+                &message(EntryId::DRAFTS, "c", at(1)),
+                &mut [("s", &mut &data[..])],
+            )
+            .unwrap();
+        assert_eq!(store.entry(created).unwrap().size, len as u64);
+        assert_eq!(store.open_stream(created, "s").unwrap().len(), len as u64);
+    }
 }
