@@ -1,7 +1,8 @@
 //! The database schema, its version (`PRAGMA user_version`) and the migrations between versions.
 //!
 //! Version 1 holds the entry tree, recipient records and chunked streams; version 2 adds the
-//! change log that lets one process see what another changed. A store of any older version is
+//! change log that lets one process see what another changed; version 3 keeps streams smaller
+//! than one chunk inline in their stream row. A store of any older version is
 //! migrated forward on open inside one immediate transaction, so two processes opening an old
 //! store at once migrate it exactly once.
 
@@ -12,12 +13,13 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use crate::error::{Result, StoreError};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 type Migration = fn(&Transaction<'_>) -> rusqlite::Result<()>;
 
 /// `MIGRATIONS[n]` turns a version-`n` database into version `n + 1`.
-const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [create_v1, add_change_log_v2];
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] =
+    [create_v1, add_change_log_v2, add_inline_streams_v3];
 
 fn create_v1(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(
@@ -110,6 +112,11 @@ fn add_change_log_v2(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             other INTEGER
         );",
     )
+}
+
+fn add_inline_streams_v3(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    // Streams written before this version keep their chunks; `data` stays NULL for them.
+    tx.execute_batch("ALTER TABLE streams ADD COLUMN data BLOB;")
 }
 
 /// Reads the schema version of an open database.

@@ -1,5 +1,6 @@
 //! Named streams per entry, stored as 64 KiB chunk rows so that neither writing nor reading ever
-//! holds more than one chunk in memory. A stream is replaced as a whole: the new version gets a
+//! holds more than one chunk in memory. A stream smaller than one chunk is kept inline in its
+//! stream row instead, which makes small messages cheaper to enqueue. A stream is replaced as a whole: the new version gets a
 //! new stream id, so a reader of the old version sees an error, never a mix of both.
 
 use std::io::{self, Read};
@@ -51,10 +52,15 @@ pub(crate) fn write(
     };
     let mut buf = Vec::new();
     let mut n = next_chunk(data, &mut buf).map_err(failed)?;
-    // A stream that fits one chunk gets its final size right away.
-    let one_chunk = n < CHUNK;
-    conn.prepare_cached("INSERT INTO streams (entry, name, size) VALUES (?1, ?2, ?3)")?
-        .execute(params![id, name, if one_chunk { n as i64 } else { 0 }])?;
+    if n < CHUNK {
+        conn.prepare_cached(
+            "INSERT INTO streams (entry, name, size, data) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![id, name, n as i64, &buf[..n]])?;
+        return Ok(n as u64);
+    }
+    conn.prepare_cached("INSERT INTO streams (entry, name, size) VALUES (?1, ?2, 0)")?
+        .execute(params![id, name])?;
     let sid = conn.last_insert_rowid();
     let mut insert =
         conn.prepare_cached("INSERT INTO chunks (stream, seq, data) VALUES (?1, ?2, ?3)")?;
@@ -69,23 +75,24 @@ pub(crate) fn write(
         }
         n = next_chunk(data, &mut buf).map_err(failed)?;
     }
-    if !one_chunk {
-        conn.prepare_cached("UPDATE streams SET size = ?2 WHERE id = ?1")?
-            .execute(params![sid, i64::try_from(total).unwrap_or(i64::MAX)])?;
-    }
+    conn.prepare_cached("UPDATE streams SET size = ?2 WHERE id = ?1")?
+        .execute(params![sid, i64::try_from(total).unwrap_or(i64::MAX)])?;
     Ok(total)
 }
 
 /// Copies every stream of `from` to `to` inside the database (no data passes through memory
 /// beyond SQLite's page cache).
 pub(crate) fn copy_all(conn: &Connection, from: EntryId, to: EntryId) -> Result<()> {
-    let streams: Vec<(i64, String, i64)> = conn
-        .prepare_cached("SELECT id, name, size FROM streams WHERE entry = ?1")?
-        .query_map([from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+    let streams: Vec<i64> = conn
+        .prepare_cached("SELECT id FROM streams WHERE entry = ?1")?
+        .query_map([from], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    for (sid, name, size) in streams {
-        conn.prepare_cached("INSERT INTO streams (entry, name, size) VALUES (?1, ?2, ?3)")?
-            .execute(params![to, name, size])?;
+    for sid in streams {
+        conn.prepare_cached(
+            "INSERT INTO streams (entry, name, size, data) SELECT ?2, name, size, data
+             FROM streams WHERE id = ?1",
+        )?
+        .execute(params![sid, to])?;
         let new = conn.last_insert_rowid();
         conn.prepare_cached(
             "INSERT INTO chunks (stream, seq, data) SELECT ?2, seq, data FROM chunks
@@ -106,14 +113,23 @@ pub(crate) fn names(conn: &Connection, id: EntryId) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Finds a stream: its id and size.
-pub(crate) fn find(conn: &Connection, id: EntryId, name: &str) -> Result<(i64, u64)> {
-    let found: Option<(i64, i64)> = conn
-        .prepare_cached("SELECT id, size FROM streams WHERE entry = ?1 AND name = ?2")?
-        .query_row(params![id, name], |r| Ok((r.get(0)?, r.get(1)?)))
+/// Where a stream's bytes are.
+pub(crate) enum Found {
+    /// In chunk rows of this stream id, this many bytes in all.
+    Chunked(i64, u64),
+    /// Inline in the stream row.
+    Inline(Vec<u8>),
+}
+
+/// Finds a stream.
+pub(crate) fn find(conn: &Connection, id: EntryId, name: &str) -> Result<Found> {
+    let found: Option<(i64, i64, Option<Vec<u8>>)> = conn
+        .prepare_cached("SELECT id, size, data FROM streams WHERE entry = ?1 AND name = ?2")?
+        .query_row(params![id, name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     match found {
-        Some((sid, size)) => Ok((sid, u64::try_from(size).unwrap_or(0))),
+        Some((_, _, Some(data))) => Ok(Found::Inline(data)),
+        Some((sid, size, None)) => Ok(Found::Chunked(sid, u64::try_from(size).unwrap_or(0))),
         None => {
             parent_of(conn, id)?;
             Err(StoreError::StreamNotFound {
@@ -170,14 +186,19 @@ impl std::fmt::Debug for StreamReader {
 }
 
 impl StreamReader {
-    pub(crate) fn new(conn: Arc<Mutex<Connection>>, stream: i64, len: u64) -> Self {
+    pub(crate) fn new(conn: Arc<Mutex<Connection>>, found: Found) -> Self {
+        let (stream, len, buf) = match found {
+            Found::Chunked(stream, len) => (stream, len, Vec::new()),
+            // Already whole: no chunk is ever fetched, as `delivered` reaches `len` with it.
+            Found::Inline(buf) => (0, buf.len() as u64, buf),
+        };
         StreamReader {
             conn,
             stream,
             len,
             next_seq: 0,
             delivered: 0,
-            buf: Vec::new(),
+            buf,
             pos: 0,
         }
     }
