@@ -116,6 +116,9 @@ pub enum InvalidOperation {
     StreamName(String),
     /// A lease owner must not be empty.
     EmptyOwner,
+    /// A store method was called from inside one of the same store's batches on the same
+    /// thread (which would deadlock); use the [`Batch`](crate::Batch) handle instead.
+    Reentrant,
 }
 
 impl fmt::Display for InvalidOperation {
@@ -133,6 +136,9 @@ impl fmt::Display for InvalidOperation {
             InvalidOperation::CreateRoot => f.write_str("a second root cannot be created"),
             InvalidOperation::StreamName(name) => write!(f, "{name:?} is not a valid stream name"),
             InvalidOperation::EmptyOwner => f.write_str("a lease owner must not be empty"),
+            InvalidOperation::Reentrant => {
+                f.write_str("the store was called from inside its own batch on the same thread")
+            }
         }
     }
 }

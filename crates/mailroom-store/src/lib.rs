@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 mod codec;
+mod conn;
 mod entry;
 mod error;
 mod events;

@@ -4,11 +4,12 @@ use std::fs;
 use std::io::Read;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, SystemTime};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
+use crate::conn::{Guard, Shared};
 use crate::entry::{Entry, EntryId, NewEntry};
 use crate::error::{Result, StoreError};
 use crate::events::{self, ChangeLog, Event, ObserverId, Observers};
@@ -44,7 +45,7 @@ impl Default for OpenOptions {
 /// directory at once.
 pub struct Store {
     path: PathBuf,
-    pub(crate) conn: Arc<Mutex<Connection>>,
+    pub(crate) conn: Arc<Shared>,
     observers: Observers,
     data_version: Mutex<Option<i64>>,
 }
@@ -110,7 +111,7 @@ impl Store {
         schema::migrate(&mut conn, path, target)?;
         let store = Store {
             path: path.to_owned(),
-            conn: Arc::new(Mutex::new(conn)),
+            conn: Arc::new(Shared::new(conn)),
             observers: Observers::default(),
             data_version: Mutex::new(None),
         };
@@ -138,14 +139,14 @@ impl Store {
         &self.path
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> Result<Guard<'_>> {
+        self.conn.lock().map_err(|e| e.at(&self.path))
     }
 
     /// Runs `f` in one immediate transaction, logs its events, commits durably, then tells
     /// observers. Nothing is written if `f` fails.
     pub fn batch<T>(&self, f: impl FnOnce(&mut Batch<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock();
+        let mut conn = self.lock()?;
         let run = |conn: &mut Connection| -> Result<(T, Vec<Event>)> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let mut batch = Batch {
@@ -165,7 +166,7 @@ impl Store {
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock();
+        let mut conn = self.lock()?;
         let run = |conn: &mut Connection| -> Result<T> {
             let tx = conn.transaction()?;
             let out = f(&tx)?;
@@ -294,7 +295,7 @@ impl Store {
     /// the last call (or since opening). Costs one pragma, no I/O beyond the WAL index.
     pub fn has_external_changes(&self) -> Result<bool> {
         let now: i64 = self
-            .lock()
+            .lock()?
             .query_row("PRAGMA data_version", [], |r| r.get(0))
             .map_err(|e| StoreError::from(e).at(&self.path))?;
         let mut seen = self.data_version.lock().unwrap_or_else(|p| p.into_inner());
@@ -372,7 +373,7 @@ mod tests {
     fn commits_are_durable_wal_with_full_sync() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let conn = store.lock();
+        let conn = store.lock().unwrap();
         let mode: String = conn
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();

@@ -4,10 +4,11 @@
 //! new stream id, so a reader of the old version sees an error, never a mix of both.
 
 use std::io::{self, Read};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::conn::Shared;
 use crate::entry::EntryId;
 use crate::error::{InvalidOperation, Result, StoreError};
 use crate::ops::{Batch, parent_of};
@@ -77,6 +78,7 @@ pub(crate) fn write(
     }
     conn.prepare_cached("UPDATE streams SET size = ?2 WHERE id = ?1")?
         .execute(params![sid, i64::try_from(total).unwrap_or(i64::MAX)])?;
+    tracing::debug!(%id, name, bytes = total, chunks = seq, "wrote chunked stream");
     Ok(total)
 }
 
@@ -167,7 +169,7 @@ impl Batch<'_> {
 /// If the stream is replaced or deleted while being read, the next read fails with
 /// [`io::ErrorKind::NotFound`] rather than returning bytes of two versions.
 pub struct StreamReader {
-    conn: Arc<Mutex<Connection>>,
+    conn: Arc<Shared>,
     stream: i64,
     len: u64,
     next_seq: i64,
@@ -186,7 +188,7 @@ impl std::fmt::Debug for StreamReader {
 }
 
 impl StreamReader {
-    pub(crate) fn new(conn: Arc<Mutex<Connection>>, found: Found) -> Self {
+    pub(crate) fn new(conn: Arc<Shared>, found: Found) -> Self {
         let (stream, len, buf) = match found {
             Found::Chunked(stream, len) => (stream, len, Vec::new()),
             // Already whole: no chunk is ever fetched, as `delivered` reaches `len` with it.
@@ -217,7 +219,7 @@ impl StreamReader {
         if self.delivered >= self.len {
             return Ok(false);
         }
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let conn = self.conn.lock().map_err(io::Error::other)?;
         let chunk: Option<Vec<u8>> = conn
             .prepare_cached("SELECT data FROM chunks WHERE stream = ?1 AND seq = ?2")
             .and_then(|mut s| {

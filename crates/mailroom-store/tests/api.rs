@@ -531,3 +531,71 @@ fn streams_at_chunk_boundaries_keep_their_exact_length() {
         assert_eq!(store.open_stream(created, "s").unwrap().len(), len as u64);
     }
 }
+
+#[test]
+fn calling_the_store_inside_its_own_batch_fails_instead_of_deadlocking() {
+    let (_dir, store) = open();
+    let id = store
+        .create(&message(EntryId::DRAFTS, "r", at(1)), &mut [])
+        .unwrap();
+    store
+        .write_stream(id, "body", &mut &vec![3u8; 100_000][..])
+        .unwrap();
+    let mut reader = store.open_stream(id, "body").unwrap();
+    let err = store
+        .batch(|b| {
+            b.update(&b.entry(id)?)?;
+            let io = reader.read(&mut [0u8; 10]).unwrap_err();
+            assert!(io.to_string().contains("inside its own batch"), "{io}");
+            store.entry(id).map(drop)
+        })
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Invalid(InvalidOperation::Reentrant)),
+        "{err:?}"
+    );
+    // Nothing was committed and the store still works.
+    let mut rest = Vec::new();
+    reader.read_to_end(&mut rest).unwrap();
+    assert_eq!(rest.len(), 100_000);
+    assert!(store.changes_since(0, 10).unwrap().changes.len() == 2);
+}
+
+#[test]
+fn deleting_a_service_leaves_its_messages_without_a_service() {
+    let (_dir, store) = open();
+    let svc = store
+        .create(&NewEntry::service("smtp", "gone"), &mut [])
+        .unwrap();
+    let mut m = message(EntryId::OUTBOX, "orphaned service", at(1));
+    m.service = Some(svc);
+    let id = store.create(&m, &mut []).unwrap();
+    store.delete(svc).unwrap();
+    let e = store.entry(id).unwrap();
+    assert_eq!((e.parent, e.service), (EntryId::OUTBOX, None));
+    let mut e2 = e.clone();
+    e2.service = Some(svc);
+    assert!(matches!(store.update(&e2), Err(StoreError::NotFound(s)) if s == svc));
+}
+
+#[test]
+fn default_dir_honours_mailroom_store_then_the_platform_data_directory() {
+    let harness = env!("CARGO_BIN_EXE_mailroom-store-harness");
+    let run = |env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(harness);
+        cmd.arg("default-dir")
+            .env_remove("MAILROOM_STORE")
+            .env_remove("XDG_DATA_HOME");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    assert_eq!(
+        run(&[("MAILROOM_STORE", "/srv/mail"), ("HOME", "/home/x")]),
+        "/srv/mail"
+    );
+    assert_eq!(run(&[("HOME", "/home/x")]), "/home/x/.local/share/mailroom");
+}
