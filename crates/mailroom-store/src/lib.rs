@@ -35,6 +35,7 @@ mod filter;
 mod lease;
 mod ops;
 mod schema;
+mod staging;
 mod store;
 mod streams;
 

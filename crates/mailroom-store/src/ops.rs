@@ -67,10 +67,28 @@ fn subtree(conn: &Connection, root: EntryId) -> Result<Vec<(EntryId, EntryId)>> 
 
 impl Batch<'_> {
     /// Creates an entry and its streams; see [`Store::create`](crate::Store::create).
+    ///
+    /// Inside a batch, every stream is written in the batch's transaction, so a very large one
+    /// holds the store's write lock for as long as it takes to write.
     pub fn create(
         &mut self,
         new: &NewEntry,
         streams: &mut [(&str, &mut dyn Read)],
+    ) -> Result<EntryId> {
+        self.create_with(new, |conn, id| {
+            let mut total: u64 = 0;
+            for (name, data) in streams.iter_mut() {
+                total = total.saturating_add(crate::streams::write(conn, id, name, *data, true)?);
+            }
+            Ok(total)
+        })
+    }
+
+    /// Creates an entry, then lets `streams` add its streams and return their total size.
+    pub(crate) fn create_with(
+        &mut self,
+        new: &NewEntry,
+        streams: impl FnOnce(&Connection, EntryId) -> Result<u64>,
     ) -> Result<EntryId> {
         if new.kind == EntryKind::Root {
             return Err(StoreError::Invalid(InvalidOperation::CreateRoot));
@@ -103,10 +121,7 @@ impl Batch<'_> {
         fields.execute(self.conn, &sql, new.parent.0)?;
         let id = EntryId(self.conn.last_insert_rowid());
         insert_recipients(self.conn, id, &new.recipients)?;
-        let mut total: u64 = 0;
-        for (name, data) in streams.iter_mut() {
-            total = total.saturating_add(crate::streams::write(self.conn, id, name, *data, true)?);
-        }
+        let total = streams(self.conn, id)?;
         if new.size.is_none() && total > 0 {
             self.conn
                 .prepare_cached("UPDATE entries SET size = ?2 WHERE id = ?1")?

@@ -17,6 +17,7 @@ use crate::filter::{self, Claim, Filter};
 use crate::lease;
 use crate::ops::{Batch, read_entry};
 use crate::schema;
+use crate::staging;
 use crate::streams::{self, StreamReader};
 
 /// The database file's name inside the store directory.
@@ -105,8 +106,10 @@ impl Store {
         }
         // An 8 MiB page cache holds a batch of a thousand small messages without spilling
         // half-built pages into the WAL before the commit.
+        // The WAL is cut back to 64 MiB after checkpoints, however large a transaction was.
         conn.execute_batch(
-            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -8192;",
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -8192;
+             PRAGMA journal_size_limit = 67108864;",
         )?;
         schema::migrate(&mut conn, path, target)?;
         let store = Store {
@@ -116,6 +119,7 @@ impl Store {
             data_version: Mutex::new(None),
         };
         store.has_external_changes()?;
+        store.batch(|b| staging::sweep(b.conn, SystemTime::now()))?;
         tracing::debug!(path = %path.display(), "opened store");
         Ok(store)
     }
@@ -176,9 +180,51 @@ impl Store {
         run(&mut conn).map_err(|e| e.at(&self.path))
     }
 
-    /// Creates an entry and its streams in one durable transaction.
+    /// Creates an entry and its streams in one durable transaction: the entry becomes visible
+    /// with all its streams complete, or not at all.
+    ///
+    /// Streams over 1 MiB are written ahead in steps of 16 MiB (each its own transaction,
+    /// invisible to readers) and attached in the final one, so a huge attachment never holds
+    /// the write lock for long.
     pub fn create(&self, new: &NewEntry, streams: &mut [(&str, &mut dyn Read)]) -> Result<EntryId> {
-        self.batch(|b| b.create(new, streams))
+        for (name, _) in streams.iter() {
+            streams::check_name(name)?;
+        }
+        let mut prepared = Vec::with_capacity(streams.len());
+        for (name, data) in streams.iter_mut() {
+            let what = || format!("stream {name:?} of a new entry");
+            match staging::prepare(*data, &what, &|f| self.step(f)) {
+                Ok(p) => prepared.push((*name, p)),
+                Err(e) => {
+                    self.discard(&prepared);
+                    return Err(e);
+                }
+            }
+        }
+        let result = self.batch(|b| {
+            b.create_with(new, |conn, id| {
+                let mut total: u64 = 0;
+                for (name, p) in &prepared {
+                    total = total.saturating_add(staging::attach(conn, id, name, p, true)?);
+                }
+                Ok(total)
+            })
+        });
+        if result.is_err() {
+            self.discard(&prepared);
+        }
+        result
+    }
+
+    /// Runs one step of staging in its own transaction.
+    fn step(&self, f: &mut dyn FnMut(&Connection) -> Result<()>) -> Result<()> {
+        self.batch(|b| f(b.conn))
+    }
+
+    fn discard(&self, prepared: &[(&str, staging::Prepared)]) {
+        for (_, p) in prepared {
+            staging::discard(p, &|f| self.step(f));
+        }
     }
 
     /// Reads an entry with its recipient records.
@@ -214,9 +260,23 @@ impl Store {
         self.read(|c| filter::children(c, parent, filter))
     }
 
-    /// Replaces (or creates) a stream with everything `data` yields; returns its length.
+    /// Replaces (or creates) a stream with everything `data` yields; returns its length. Readers
+    /// see the old stream or the new one, never part of it (large streams are staged as in
+    /// [`Store::create`]).
     pub fn write_stream(&self, id: EntryId, name: &str, data: &mut dyn Read) -> Result<u64> {
-        self.batch(|b| b.write_stream(id, name, data))
+        streams::check_name(name)?;
+        self.read(|c| crate::ops::parent_of(c, id))?;
+        let what = || format!("stream {name:?} of entry {id}");
+        let prepared = staging::prepare(data, &what, &|f| self.step(f))?;
+        let result = self.batch(|b| {
+            let n = staging::attach(b.conn, id, name, &prepared, false)?;
+            b.events.push(Event::Changed { id });
+            Ok(n)
+        });
+        if result.is_err() {
+            self.discard(&[(name, prepared)]);
+        }
+        result
     }
 
     /// Opens a stream for reading in constant memory.

@@ -1,7 +1,8 @@
 //! Named streams per entry, stored as 64 KiB chunk rows so that neither writing nor reading ever
 //! holds more than one chunk in memory. A stream smaller than one chunk is kept inline in its
-//! stream row instead, which makes small messages cheaper to enqueue. A stream is replaced as a whole: the new version gets a
-//! new stream id, so a reader of the old version sees an error, never a mix of both.
+//! stream row instead, which makes small messages cheaper to enqueue. A stream is replaced as a
+//! whole: the new version gets a new stream id, so a reader of the old version sees an error,
+//! never a mix of both.
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use crate::ops::{Batch, parent_of};
 /// Size of one stored chunk.
 pub(crate) const CHUNK: usize = 64 * 1024;
 
-fn check_name(name: &str) -> Result<()> {
+pub(crate) fn check_name(name: &str) -> Result<()> {
     if name.is_empty() || name.len() > 255 || name.chars().any(char::is_control) {
         return Err(StoreError::Invalid(InvalidOperation::StreamName(
             name.to_owned(),
@@ -27,7 +28,7 @@ fn check_name(name: &str) -> Result<()> {
 
 /// Replaces `buf` with the next chunk of `data` (up to [`CHUNK`] bytes); returns its length.
 /// The buffer grows only as far as the data does, so small streams stay cheap.
-fn next_chunk(data: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<usize> {
+pub(crate) fn next_chunk(data: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<usize> {
     buf.clear();
     data.take(CHUNK as u64).read_to_end(buf)
 }
