@@ -33,6 +33,7 @@ mod error;
 mod events;
 mod filter;
 mod lease;
+mod open;
 mod ops;
 mod schema;
 mod staging;
@@ -46,7 +47,8 @@ pub use entry::{
 pub use error::{DatabaseError, InvalidOperation, Result, StoreError};
 pub use events::{Change, ChangeLog, Event, ObserverId};
 pub use filter::{Claim, Filter, Sort, SortBy};
+pub use open::{DB_FILE, OpenOptions};
 pub use ops::Batch;
 pub use schema::SCHEMA_VERSION;
-pub use store::{DB_FILE, OpenOptions, Store};
+pub use store::Store;
 pub use streams::StreamReader;
