@@ -159,8 +159,10 @@ impl std::error::Error for DatabaseError {
     }
 }
 
+/// Classifies a driver error; the path is filled in by `StoreError::at`. (Internal: the driver
+/// is not part of the API.)
+#[doc(hidden)]
 impl From<rusqlite::Error> for StoreError {
-    /// Classifies a driver error; the path is filled in by [`StoreError::at`].
     fn from(err: rusqlite::Error) -> Self {
         let path = PathBuf::new();
         match &err {

@@ -2,13 +2,23 @@
 //! named streams per entry, kept in one embedded SQLite database.
 //!
 //! - Every operation is one transaction, durable when it returns (WAL with
-//!   `synchronous=FULL`); [`Store::batch`] groups several into one.
-//! - Streams are stored in 64 KiB chunks and read through [`StreamReader`], so a stream of any
-//!   size goes in and comes out in constant memory.
+//!   `synchronous=FULL`); [`Store::batch`] groups several into one. Do not call the `Store`
+//!   from inside a batch closure: use the [`Batch`] it hands you (a call on the same thread fails
+//!   with [`InvalidOperation::Reentrant`] rather than deadlocking).
+//! - Streams are stored in 64 KiB chunks (small ones inline) and read through
+//!   [`StreamReader`], so a stream of any size goes in and comes out in constant memory.
+//!   [`Store::create`] and [`Store::write_stream`] write streams over 1 MiB ahead in short
+//!   transactions, so a huge attachment does not lock other writers out while it is stored.
 //! - Several processes may open one store. Senders [`Store::claim`] messages with a lease that
-//!   no other claimer takes while it is live, and that expires if its holder dies.
-//! - Observers in this process get an [`Event`] after each commit; other processes follow the
-//!   shared change log with [`Store::changes_since`].
+//!   no other claimer takes while it is live, and that expires if its holder dies;
+//!   [`Store::finish`] records the outcome, moves the message and releases it in one commit.
+//!   Leases do not produce events.
+//! - Observers in this process get an [`Event`] after each commit ([`Store::observe`],
+//!   [`Store::subscribe`]). To follow other processes, poll [`Store::has_external_changes`]
+//!   (one cheap pragma) and read what happened with [`Store::changes_since`].
+//! - [`Store::open`] creates the directory (0700) and database (0600), migrates older schemas
+//!   ([`SCHEMA_VERSION`]), and names the culprit when it cannot: [`StoreError::Busy`],
+//!   [`StoreError::Corrupt`], [`StoreError::ReadOnly`], [`StoreError::NewerSchema`].
 //!
 //! The store knows nothing of SMTP or MIME: MTMs give meaning to its fields and streams.
 //!
