@@ -40,6 +40,14 @@ fn open_creates_private_directory_and_file_with_standard_folders() {
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&dir.path().join("store")), 0o700);
     assert_eq!(mode(store.path()), 0o600);
+    store
+        .create(&NewEntry::folder(EntryId::INBOX, "x"), &mut [])
+        .unwrap();
+    for side in ["-wal", "-shm"] {
+        let mut p = store.path().as_os_str().to_owned();
+        p.push(side);
+        assert_eq!(mode(std::path::Path::new(&p)), 0o600, "{side} file");
+    }
     let folders = store
         .children(EntryId::LOCAL_SERVICE, &Filter::all())
         .unwrap();
