@@ -203,7 +203,8 @@ impl Store {
         self.batch(|b| lease::claim(b.conn, claim))
     }
 
-    /// Extends `owner`'s lease on `id` to now + `lease`; false if `owner` does not hold it.
+    /// Extends `owner`'s lease on `id` to now + `lease` (by the system clock); false if `owner`
+    /// does not hold it.
     pub fn renew(&self, id: EntryId, owner: &str, lease: Duration) -> Result<bool> {
         self.batch(|b| lease::renew(b.conn, id, owner, SystemTime::now(), lease))
     }
@@ -215,7 +216,8 @@ impl Store {
 
     /// In one durable transaction: writes `entry`'s mutable fields and recipient records, moves
     /// it under `move_to` if given, and clears the lease. Fails with
-    /// [`StoreError::LeaseLost`] (writing nothing) if `owner` no longer holds the lease.
+    /// [`StoreError::LeaseLost`] (writing nothing) if `owner` no longer holds the lease. A lease
+    /// that expired but that nobody else has claimed since is still `owner`'s.
     pub fn finish(&self, entry: &Entry, owner: &str, move_to: Option<EntryId>) -> Result<()> {
         self.batch(|b| b.finish(entry, owner, move_to))
     }
