@@ -75,7 +75,7 @@ impl Batch<'_> {
         new: &NewEntry,
         streams: &mut [(&str, &mut dyn Read)],
     ) -> Result<EntryId> {
-        self.create_with(new, |conn, id| {
+        self.create_with(new, None, |conn, id| {
             let mut total: u64 = 0;
             for (name, data) in streams.iter_mut() {
                 total = total.saturating_add(crate::streams::write(conn, id, name, *data, true)?);
@@ -85,9 +85,11 @@ impl Batch<'_> {
     }
 
     /// Creates an entry, then lets `streams` add its streams and return their total size.
+    /// `known` is that total when the caller knows it beforehand (it saves an update).
     pub(crate) fn create_with(
         &mut self,
         new: &NewEntry,
+        known: Option<u64>,
         streams: impl FnOnce(&Connection, EntryId) -> Result<u64>,
     ) -> Result<EntryId> {
         if new.kind == EntryKind::Root {
@@ -101,7 +103,7 @@ impl Batch<'_> {
             mtm: &new.mtm,
             service: new.service,
             date: new.date,
-            size: new.size.unwrap_or(0),
+            size: new.size.or(known).unwrap_or(0),
             description: &new.description,
             details: &new.details,
             flags: &new.flags,
@@ -122,7 +124,7 @@ impl Batch<'_> {
         let id = EntryId(self.conn.last_insert_rowid());
         insert_recipients(self.conn, id, &new.recipients)?;
         let total = streams(self.conn, id)?;
-        if new.size.is_none() && total > 0 {
+        if new.size.is_none() && known.unwrap_or(0) != total {
             self.conn
                 .prepare_cached("UPDATE entries SET size = ?2 WHERE id = ?1")?
                 .execute(rusqlite::params![

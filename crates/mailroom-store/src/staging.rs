@@ -46,6 +46,16 @@ pub(crate) enum Prepared {
     Staged(i64, u64),
 }
 
+impl Prepared {
+    /// The stream's length.
+    pub(crate) fn len(&self) -> u64 {
+        match self {
+            Prepared::Held(data) => data.len() as u64,
+            Prepared::Staged(_, size) => *size,
+        }
+    }
+}
+
 /// Reads `data`: small streams into memory, large ones into a staged stream row through
 /// repeated calls of `step`, each of which must run its closure in one transaction.
 pub(crate) fn prepare(

@@ -101,8 +101,9 @@ impl Store {
                 }
             }
         }
+        let known = prepared.iter().map(|(_, p)| p.len()).sum();
         let result = self.batch(|b| {
-            b.create_with(new, |conn, id| {
+            b.create_with(new, Some(known), |conn, id| {
                 let mut total: u64 = 0;
                 for (name, p) in &prepared {
                     total = total.saturating_add(staging::attach(conn, id, name, p, true)?);
