@@ -60,11 +60,12 @@ fn storing_a_large_stream_does_not_hold_the_write_lock_throughout() {
                     .unwrap();
                 max_wait = max_wait.max(started.elapsed());
                 commits += 1;
-                let visible = other.children(EntryId::OUTBOX, &Filter::all()).unwrap();
-                assert!(
-                    visible.is_empty() || done.load(Ordering::SeqCst),
-                    "entry visible before its stream was complete"
-                );
+                // Once the entry shows, its stream is whole.
+                for e in other.children(EntryId::OUTBOX, &Filter::all()).unwrap() {
+                    assert_eq!(e.size, 48 * MIB as u64);
+                    let stream = other.open_stream(e.id, "attachment").unwrap();
+                    assert_eq!(stream.len(), 48 * MIB as u64);
+                }
                 std::thread::sleep(Duration::from_millis(5));
             }
             (max_wait, commits)
