@@ -4,6 +4,7 @@
 //! CARGO_TARGET_DIR=/work/target-store cargo bench -p mailroom-store --bench throughput
 //! MAILROOM_BENCH_DIR=/some/disk/dir ... (default: a temporary directory)
 //! MAILROOM_BENCH_STREAM_MIB=1024 ...     (size of the large-stream round trip)
+//! MAILROOM_BENCH_BATCHED_ONLY=1 ...       (only the batched phase, for profiling)
 //! ```
 //!
 //! 1. Raw rate: append 2 KiB to a file and fsync it, repeatedly (what one durable commit costs
@@ -108,6 +109,13 @@ fn main() {
     println!("store benchmark in {}", tmp.path().display());
 
     let store = Store::open(&tmp.path().join("store")).unwrap();
+    if std::env::var_os("MAILROOM_BENCH_BATCHED_ONLY").is_some() {
+        println!(
+            "batched enqueues: {:.0}/s",
+            batched_enqueue_rate(&store, 50, 1000)
+        );
+        return;
+    }
     let (mut raw, mut single, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         let r = raw_fsync_rate(tmp.path(), PER_ROUND);
