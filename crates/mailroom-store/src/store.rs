@@ -83,9 +83,10 @@ impl Store {
     /// Creates an entry and its streams in one durable transaction: the entry becomes visible
     /// with all its streams complete, or not at all.
     ///
-    /// Streams over 1 MiB are written ahead in steps of 16 MiB (each its own transaction,
-    /// invisible to readers) and attached in the final one, so a huge attachment never holds
-    /// the write lock for long.
+    /// Streams over 1 MiB are written ahead in steps of at most 400 ms with pauses between them
+    /// (each step its own transaction, invisible to readers) and attached in the final one, so
+    /// a huge attachment never holds the write lock for long. Memory stays at one chunk per
+    /// large stream and at most 1 MiB per small one.
     pub fn create(&self, new: &NewEntry, streams: &mut [(&str, &mut dyn Read)]) -> Result<EntryId> {
         for (name, _) in streams.iter() {
             streams::check_name(name)?;
