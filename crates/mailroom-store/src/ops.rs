@@ -24,6 +24,20 @@ pub struct Batch<'a> {
     pub(crate) events: Vec<Event>,
 }
 
+/// The statement inserting a new entry of one kind (a literal, so statement caching is cheap).
+macro_rules! insert_sql {
+    ($kind:literal) => {
+        concat!(
+            "INSERT INTO entries (parent, kind, mtm, service, date, size, description, details,
+                 flags, priority, send_state, scheduled, error_kind, error_code, error_text,
+                 email_flags, multipart, message_id, in_reply_to)
+             VALUES (?1, '",
+            $kind,
+            "', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+        )
+    };
+}
+
 /// The parent of an entry, or `NotFound`.
 pub(crate) fn parent_of(conn: &Connection, id: EntryId) -> Result<EntryId> {
     conn.prepare_cached("SELECT parent FROM entries WHERE id = ?1")?
@@ -75,10 +89,26 @@ impl Batch<'_> {
         new: &NewEntry,
         streams: &mut [(&str, &mut dyn Read)],
     ) -> Result<EntryId> {
-        self.create_with(new, None, |conn, id| {
+        // Read each stream's first chunk ahead: when every stream fits in it (the usual small
+        // message), the entry's size is known at insert time.
+        let mut firsts = Vec::with_capacity(streams.len());
+        for (name, data) in streams.iter_mut() {
+            crate::streams::check_name(name)?;
+            let mut first = Vec::new();
+            crate::streams::next_chunk(*data, &mut first).map_err(|source| StoreError::Io {
+                context: format!("reading the data for stream {name:?} of a new entry"),
+                source,
+            })?;
+            firsts.push(first);
+        }
+        let whole = firsts.iter().all(|f| f.len() < crate::streams::CHUNK);
+        let known = whole.then(|| firsts.iter().map(|f| f.len() as u64).sum());
+        self.create_with(new, known, |conn, id| {
             let mut total: u64 = 0;
-            for (name, data) in streams.iter_mut() {
-                total = total.saturating_add(crate::streams::write(conn, id, name, *data, true)?);
+            for ((name, data), first) in streams.iter_mut().zip(&firsts) {
+                let mut all = first.as_slice().chain(&mut **data);
+                let n = crate::streams::write(conn, id, name, &mut all, true)?;
+                total = total.saturating_add(n);
             }
             Ok(total)
         })
@@ -112,15 +142,13 @@ impl Batch<'_> {
             error: new.error.as_ref(),
             email: &new.email,
         };
-        let sql = format!(
-            "INSERT INTO entries (parent, kind, lease_owner, lease_expires, mtm, service, date,
-                 size, description, details, flags, priority, send_state, scheduled, error_kind,
-                 error_code, error_text, email_flags, multipart, message_id, in_reply_to)
-             VALUES (?1, '{}', NULL, NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-                 ?14, ?15, ?16, ?17, ?18)",
-            new.kind.as_str()
-        );
-        fields.execute(self.conn, &sql, new.parent.0)?;
+        let sql = match new.kind {
+            EntryKind::Service => insert_sql!("service"),
+            EntryKind::Folder => insert_sql!("folder"),
+            EntryKind::Message => insert_sql!("message"),
+            EntryKind::Part | EntryKind::Root => insert_sql!("part"),
+        };
+        fields.execute(self.conn, sql, new.parent.0)?;
         let id = EntryId(self.conn.last_insert_rowid());
         insert_recipients(self.conn, id, &new.recipients)?;
         let total = streams(self.conn, id)?;

@@ -537,6 +537,20 @@ fn streams_at_chunk_boundaries_keep_their_exact_length() {
             .unwrap();
         assert_eq!(store.entry(created).unwrap().size, len as u64);
         assert_eq!(store.open_stream(created, "s").unwrap().len(), len as u64);
+        let batched = store
+            .batch(|b| {
+                let m = message(EntryId::DRAFTS, "d", at(1));
+                b.create(&m, &mut [("s", &mut &data[..]), ("t", &mut &b"tail"[..])])
+            })
+            .unwrap();
+        assert_eq!(store.entry(batched).unwrap().size, len as u64 + 4);
+        let mut back = Vec::new();
+        store
+            .open_stream(batched, "s")
+            .unwrap()
+            .read_to_end(&mut back)
+            .unwrap();
+        assert!(back == data, "batched, length {len}");
     }
 }
 
