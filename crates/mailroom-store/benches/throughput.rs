@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! CARGO_TARGET_DIR=/work/target-store cargo bench -p mailroom-store --bench throughput
-//! MAILROOM_BENCH_DIR=/some/disk/dir ... (default: a temporary directory)
+//! MAILROOM_BENCH_DIR=/some/disk/dir ... (default: the system temporary directory; it must be on
+//!                                          the disk to measure, not a tmpfs)
 //! MAILROOM_BENCH_STREAM_MIB=1024 ...     (size of the large-stream round trip)
 //! MAILROOM_BENCH_BATCHED_ONLY=1 ...       (only the batched phase, for profiling)
 //! ```
@@ -100,8 +101,10 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` asks for the list of benchmarks; there are none to list.
     }
-    let tmp =
-        tempfile::tempdir_in(std::env::var_os("MAILROOM_BENCH_DIR").unwrap_or(".".into())).unwrap();
+    let tmp = tempfile::tempdir_in(
+        std::env::var_os("MAILROOM_BENCH_DIR").unwrap_or(std::env::temp_dir().into()),
+    )
+    .unwrap();
     let mib: u64 = std::env::var("MAILROOM_BENCH_STREAM_MIB")
         .ok()
         .and_then(|v| v.parse().ok())
