@@ -208,6 +208,7 @@ impl Store {
     /// Extends `owner`'s lease on `id` to now + `lease` (by the system clock); false if `owner`
     /// does not hold it.
     pub fn renew(&self, id: EntryId, owner: &str, lease: Duration) -> Result<bool> {
+        // Shortcoming: renews by the system clock; a sender on an injected clock cannot renew.
         self.batch(|b| lease::renew(b.conn, id, owner, SystemTime::now(), lease))
     }
 
