@@ -208,8 +208,19 @@ impl Store {
     /// Extends `owner`'s lease on `id` to now + `lease` (by the system clock); false if `owner`
     /// does not hold it.
     pub fn renew(&self, id: EntryId, owner: &str, lease: Duration) -> Result<bool> {
-        // Shortcoming: renews by the system clock; a sender on an injected clock cannot renew.
-        self.batch(|b| lease::renew(b.conn, id, owner, SystemTime::now(), lease))
+        self.renew_at(id, owner, SystemTime::now(), lease)
+    }
+
+    /// [`Store::renew`] at a given time, for senders that run on an injected clock (as
+    /// [`Claim::now`] does).
+    pub fn renew_at(
+        &self,
+        id: EntryId,
+        owner: &str,
+        now: SystemTime,
+        lease: Duration,
+    ) -> Result<bool> {
+        self.batch(|b| lease::renew(b.conn, id, owner, now, lease))
     }
 
     /// Gives up `owner`'s lease on `id`; a lease held by someone else is left alone.
