@@ -265,6 +265,15 @@ pub(crate) fn store_recipients(
 ) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM recipients WHERE entry = ?1")?
         .execute([id])?;
+    insert_recipients(conn, id, recipients)
+}
+
+/// Adds recipient records to an entry that has none.
+pub(crate) fn insert_recipients(
+    conn: &Connection,
+    id: EntryId,
+    recipients: &[RecipientRecord],
+) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO recipients (entry, pos, address, kind, state, code, enhanced, text, time)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",

@@ -116,6 +116,9 @@ pub enum InvalidOperation {
     StreamName(String),
     /// A lease owner must not be empty.
     EmptyOwner,
+    /// A store method was called from inside one of the same store's batches on the same
+    /// thread (which would deadlock); use the [`Batch`](crate::Batch) handle instead.
+    Reentrant,
 }
 
 impl fmt::Display for InvalidOperation {
@@ -133,6 +136,9 @@ impl fmt::Display for InvalidOperation {
             InvalidOperation::CreateRoot => f.write_str("a second root cannot be created"),
             InvalidOperation::StreamName(name) => write!(f, "{name:?} is not a valid stream name"),
             InvalidOperation::EmptyOwner => f.write_str("a lease owner must not be empty"),
+            InvalidOperation::Reentrant => {
+                f.write_str("the store was called from inside its own batch on the same thread")
+            }
         }
     }
 }
@@ -153,8 +159,10 @@ impl std::error::Error for DatabaseError {
     }
 }
 
+/// Classifies a driver error; the path is filled in by `StoreError::at`. (Internal: the driver
+/// is not part of the API.)
+#[doc(hidden)]
 impl From<rusqlite::Error> for StoreError {
-    /// Classifies a driver error; the path is filled in by [`StoreError::at`].
     fn from(err: rusqlite::Error) -> Self {
         let path = PathBuf::new();
         match &err {

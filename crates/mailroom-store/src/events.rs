@@ -190,3 +190,66 @@ impl Observers {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,
+                 entry INTEGER NOT NULL, parent INTEGER, other INTEGER);",
+        )
+        .unwrap();
+        conn
+    }
+
+    #[test]
+    fn every_event_kind_round_trips_through_the_log() {
+        let conn = db();
+        let (a, b, c) = (EntryId(1000), EntryId(3), EntryId(4));
+        let events = [
+            Event::Created { id: a, parent: b },
+            Event::Changed { id: a },
+            Event::Moved {
+                id: a,
+                from: b,
+                to: c,
+            },
+            Event::Deleted { id: a, parent: c },
+        ];
+        log(&conn, &events).unwrap();
+        let read = read_log(&conn, 0, 10).unwrap();
+        assert!(!read.missed);
+        assert_eq!(
+            read.changes.iter().map(|c| c.event).collect::<Vec<_>>(),
+            events
+        );
+        assert_eq!(
+            read.changes.iter().map(|c| c.seq).collect::<Vec<_>>(),
+            [1, 2, 3, 4]
+        );
+        assert_eq!(read_log(&conn, 2, 1).unwrap().changes[0].seq, 3);
+        assert_eq!(last_seq(&conn).unwrap(), 4);
+    }
+
+    #[test]
+    fn old_events_are_pruned_and_a_reader_behind_them_is_told() {
+        let conn = db();
+        let e = Event::Changed { id: EntryId(1000) };
+        log(&conn, &[e; 5]).unwrap();
+        conn.execute(
+            "INSERT INTO changes (seq, kind, entry) VALUES (200703, 'changed', 1)",
+            [],
+        )
+        .unwrap();
+        // 30 more events cross seq 200704 = 196 * 1024, which prunes everything 100000 back.
+        log(&conn, &[e; 30]).unwrap();
+        let read = read_log(&conn, 0, 1000).unwrap();
+        assert!(read.missed, "events 1..5 were pruned");
+        assert_eq!(read.changes.first().unwrap().seq, 200_703);
+        assert_eq!(read.changes.len(), 31);
+        assert!(!read_log(&conn, 200_703, 1000).unwrap().missed);
+    }
+}

@@ -190,6 +190,7 @@ pub(crate) fn children(conn: &Connection, parent: EntryId, filter: &Filter) -> R
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(args), entry_from_row)?;
     let mut entries = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    // Shortcoming: one recipient query per child; listing folders of 100,000+ wants a join.
     for e in &mut entries {
         e.recipients = load_recipients(conn, e.id)?;
     }

@@ -74,6 +74,9 @@ pub(crate) fn claim(conn: &Connection, c: &Claim<'_>) -> Result<Vec<Entry>> {
         set.execute(params![id, c.owner, expires])?;
         claimed.push(read_entry(conn, id)?);
     }
+    if !claimed.is_empty() {
+        tracing::debug!(owner = c.owner, count = claimed.len(), folder = %c.folder, "claimed");
+    }
     Ok(claimed)
 }
 

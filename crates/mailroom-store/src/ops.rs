@@ -6,7 +6,8 @@ use std::io::Read;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::codec::{
-    ENTRY_COLUMNS, MutableFields, SET_MUTABLE, entry_from_row, load_recipients, store_recipients,
+    ENTRY_COLUMNS, MutableFields, SET_MUTABLE, entry_from_row, insert_recipients, load_recipients,
+    store_recipients,
 };
 use crate::entry::{Entry, EntryId, EntryKind, NewEntry};
 use crate::error::{InvalidOperation, Result, StoreError};
@@ -21,6 +22,20 @@ use crate::filter::{self, Filter};
 pub struct Batch<'a> {
     pub(crate) conn: &'a Connection,
     pub(crate) events: Vec<Event>,
+}
+
+/// The statement inserting a new entry of one kind (a literal, so statement caching is cheap).
+macro_rules! insert_sql {
+    ($kind:literal) => {
+        concat!(
+            "INSERT INTO entries (parent, kind, mtm, service, date, size, description, details,
+                 flags, priority, send_state, scheduled, error_kind, error_code, error_text,
+                 email_flags, multipart, message_id, in_reply_to)
+             VALUES (?1, '",
+            $kind,
+            "', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+        )
+    };
 }
 
 /// The parent of an entry, or `NotFound`.
@@ -66,10 +81,46 @@ fn subtree(conn: &Connection, root: EntryId) -> Result<Vec<(EntryId, EntryId)>> 
 
 impl Batch<'_> {
     /// Creates an entry and its streams; see [`Store::create`](crate::Store::create).
+    ///
+    /// Inside a batch, every stream is written in the batch's transaction, so a very large one
+    /// holds the store's write lock for as long as it takes to write.
     pub fn create(
         &mut self,
         new: &NewEntry,
         streams: &mut [(&str, &mut dyn Read)],
+    ) -> Result<EntryId> {
+        // Read each stream's first chunk ahead: when every stream fits in it (the usual small
+        // message), the entry's size is known at insert time.
+        let mut firsts = Vec::with_capacity(streams.len());
+        for (name, data) in streams.iter_mut() {
+            crate::streams::check_name(name)?;
+            let mut first = Vec::new();
+            crate::streams::next_chunk(*data, &mut first).map_err(|source| StoreError::Io {
+                context: format!("reading the data for stream {name:?} of a new entry"),
+                source,
+            })?;
+            firsts.push(first);
+        }
+        let whole = firsts.iter().all(|f| f.len() < crate::streams::CHUNK);
+        let known = whole.then(|| firsts.iter().map(|f| f.len() as u64).sum());
+        self.create_with(new, known, |conn, id| {
+            let mut total: u64 = 0;
+            for ((name, data), first) in streams.iter_mut().zip(&firsts) {
+                let mut all = first.as_slice().chain(&mut **data);
+                let n = crate::streams::write(conn, id, name, &mut all, true)?;
+                total = total.saturating_add(n);
+            }
+            Ok(total)
+        })
+    }
+
+    /// Creates an entry, then lets `streams` add its streams and return their total size.
+    /// `known` is that total when the caller knows it beforehand (it saves an update).
+    pub(crate) fn create_with(
+        &mut self,
+        new: &NewEntry,
+        known: Option<u64>,
+        streams: impl FnOnce(&Connection, EntryId) -> Result<u64>,
     ) -> Result<EntryId> {
         if new.kind == EntryKind::Root {
             return Err(StoreError::Invalid(InvalidOperation::CreateRoot));
@@ -82,7 +133,7 @@ impl Batch<'_> {
             mtm: &new.mtm,
             service: new.service,
             date: new.date,
-            size: new.size.unwrap_or(0),
+            size: new.size.or(known).unwrap_or(0),
             description: &new.description,
             details: &new.details,
             flags: &new.flags,
@@ -91,22 +142,17 @@ impl Batch<'_> {
             error: new.error.as_ref(),
             email: &new.email,
         };
-        let sql = format!(
-            "INSERT INTO entries (parent, kind, lease_owner, lease_expires, mtm, service, date,
-                 size, description, details, flags, priority, send_state, scheduled, error_kind,
-                 error_code, error_text, email_flags, multipart, message_id, in_reply_to)
-             VALUES (?1, '{}', NULL, NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-                 ?14, ?15, ?16, ?17, ?18)",
-            new.kind.as_str()
-        );
-        fields.execute(self.conn, &sql, new.parent.0)?;
+        let sql = match new.kind {
+            EntryKind::Service => insert_sql!("service"),
+            EntryKind::Folder => insert_sql!("folder"),
+            EntryKind::Message => insert_sql!("message"),
+            EntryKind::Part | EntryKind::Root => insert_sql!("part"),
+        };
+        fields.execute(self.conn, sql, new.parent.0)?;
         let id = EntryId(self.conn.last_insert_rowid());
-        store_recipients(self.conn, id, &new.recipients)?;
-        let mut total: u64 = 0;
-        for (name, data) in streams.iter_mut() {
-            total = total.saturating_add(crate::streams::write(self.conn, id, name, *data)?);
-        }
-        if new.size.is_none() && total > 0 {
+        insert_recipients(self.conn, id, &new.recipients)?;
+        let total = streams(self.conn, id)?;
+        if new.size.is_none() && known.unwrap_or(0) != total {
             self.conn
                 .prepare_cached("UPDATE entries SET size = ?2 WHERE id = ?1")?
                 .execute(rusqlite::params![

@@ -1,7 +1,9 @@
 //! The database schema, its version (`PRAGMA user_version`) and the migrations between versions.
 //!
 //! Version 1 holds the entry tree, recipient records and chunked streams; version 2 adds the
-//! change log that lets one process see what another changed. A store of any older version is
+//! change log that lets one process see what another changed; version 3 keeps streams smaller
+//! than one chunk inline in their stream row; version 4 lets a stream row exist without an entry
+//! while a large stream is staged. A store of any older version is
 //! migrated forward on open inside one immediate transaction, so two processes opening an old
 //! store at once migrate it exactly once.
 
@@ -12,12 +14,17 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use crate::error::{Result, StoreError};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 4;
 
 type Migration = fn(&Transaction<'_>) -> rusqlite::Result<()>;
 
 /// `MIGRATIONS[n]` turns a version-`n` database into version `n + 1`.
-const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [create_v1, add_change_log_v2];
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
+    create_v1,
+    add_change_log_v2,
+    add_inline_streams_v3,
+    add_staged_streams_v4,
+];
 
 fn create_v1(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(
@@ -112,6 +119,32 @@ fn add_change_log_v2(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     )
 }
 
+fn add_inline_streams_v3(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    // Streams written before this version keep their chunks; `data` stays NULL for them.
+    tx.execute_batch("ALTER TABLE streams ADD COLUMN data BLOB;")
+}
+
+fn add_staged_streams_v4(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    // SQLite cannot relax NOT NULL in place: rebuild the table (foreign keys are off meanwhile,
+    // so dropping the old table does not cascade into the chunks).
+    tx.execute_batch(
+        "CREATE TABLE streams_v4 (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            entry INTEGER REFERENCES entries(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            data BLOB,
+            touched INTEGER,
+            UNIQUE (entry, name)
+        );
+        INSERT INTO streams_v4 (id, entry, name, size, data)
+            SELECT id, entry, name, size, data FROM streams;
+        DROP TABLE streams;
+        ALTER TABLE streams_v4 RENAME TO streams;
+        CREATE INDEX streams_staged ON streams(touched) WHERE entry IS NULL;",
+    )
+}
+
 /// Reads the schema version of an open database.
 pub(crate) fn version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -126,6 +159,14 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path, target: i64) -> Result
     if found >= target {
         return Ok(());
     }
+    // Table rebuilds need foreign keys off; the pragma is a no-op inside a transaction.
+    conn.pragma_update(None, "foreign_keys", false)?;
+    let result = migrate_locked(conn, path, target);
+    conn.pragma_update(None, "foreign_keys", true)?;
+    result
+}
+
+fn migrate_locked(conn: &mut Connection, path: &Path, target: i64) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Another process may have migrated between the first read and taking the write lock.
     let found = version(&tx)?;
@@ -145,6 +186,16 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path, target: i64) -> Result
     for step in found..target {
         MIGRATIONS[step as usize](&tx)?;
         tracing::info!(from = step, to = step + 1, "migrated store schema");
+    }
+    let broken: i64 = tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+        r.get(0)
+    })?;
+    if broken > 0 {
+        return Err(StoreError::Corrupt {
+            path: path.to_owned(),
+            detail: format!("{broken} dangling references found while migrating"),
+            source: None,
+        });
     }
     tx.pragma_update(None, "user_version", target)?;
     tx.commit()?;
@@ -205,18 +256,34 @@ mod tests {
             .unwrap();
         assert_eq!(body, "hello");
 
+        // The rebuilt stream table keeps counting ids where the old one stopped.
+        store.write_stream(old.id, "more", &mut &b"x"[..]).unwrap();
+        let conn = store.conn.lock().unwrap();
+        let ids: Vec<i64> = conn
+            .prepare("SELECT id FROM streams ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(ids, [1, 2]);
+        let fk: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1, "foreign keys back on after migrating");
+        drop(conn);
+
         let new = store
             .create(&NewEntry::folder(EntryId::INBOX, "n"), &mut [])
             .unwrap();
         assert!(new > old.id);
         let log = store.changes_since(0, 10).unwrap();
-        assert_eq!(
-            log.changes[0].event,
-            Event::Created {
-                id: new,
-                parent: EntryId::INBOX
-            }
-        );
+        let events: Vec<Event> = log.changes.iter().map(|c| c.event).collect();
+        let created = Event::Created {
+            id: new,
+            parent: EntryId::INBOX,
+        };
+        assert_eq!(events, [Event::Changed { id: old.id }, created]);
     }
 
     #[test]

@@ -1,41 +1,21 @@
-//! The [`Store`] handle: opening, and every public operation as one transaction.
+//! The [`Store`] handle: every public operation, each as one transaction.
 
-use std::fs;
 use std::io::Read;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, SystemTime};
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 
+use crate::conn::{Guard, Shared};
 use crate::entry::{Entry, EntryId, NewEntry};
 use crate::error::{Result, StoreError};
 use crate::events::{self, ChangeLog, Event, ObserverId, Observers};
 use crate::filter::{self, Claim, Filter};
 use crate::lease;
 use crate::ops::{Batch, read_entry};
-use crate::schema;
+use crate::staging;
 use crate::streams::{self, StreamReader};
-
-/// The database file's name inside the store directory.
-pub const DB_FILE: &str = "mailroom.sqlite3";
-
-/// Settings for [`Store::open_with`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenOptions {
-    /// How long to wait for another connection's lock before failing with
-    /// [`StoreError::Busy`].
-    pub busy_timeout: Duration,
-}
-
-impl Default for OpenOptions {
-    fn default() -> Self {
-        OpenOptions {
-            busy_timeout: Duration::from_secs(10),
-        }
-    }
-}
 
 /// How a commit reaches the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,10 +33,10 @@ pub enum Durability {
 /// returns. `Store` is `Send + Sync`; share it with `Arc`. Several processes may open the same
 /// directory at once.
 pub struct Store {
-    path: PathBuf,
-    pub(crate) conn: Arc<Mutex<Connection>>,
-    observers: Observers,
-    data_version: Mutex<Option<i64>>,
+    pub(crate) path: PathBuf,
+    pub(crate) conn: Arc<Shared>,
+    pub(crate) observers: Observers,
+    pub(crate) data_version: Mutex<Option<i64>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -68,92 +48,13 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens the store in `dir`, creating the directory (mode 0700), the database (mode 0600)
-    /// and the standard folders if needed, and migrating an older schema.
-    pub fn open(dir: &Path) -> Result<Store> {
-        Self::open_with(dir, &OpenOptions::default())
-    }
-
-    /// [`Store::open`] with explicit settings.
-    pub fn open_with(dir: &Path, options: &OpenOptions) -> Result<Store> {
-        let path = dir.join(DB_FILE);
-        Self::open_inner(dir, &path, options, schema::SCHEMA_VERSION).map_err(|e| e.at(&path))
-    }
-
-    pub(crate) fn open_inner(
-        dir: &Path,
-        path: &Path,
-        options: &OpenOptions,
-        target: i64,
-    ) -> Result<Store> {
-        if !dir.is_dir() {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
-                .map_err(|e| StoreError::fs("creating store directory", dir, e))?;
-        }
-        create_file(dir, path)?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| cannot_open(dir, e))?;
-        conn.busy_timeout(options.busy_timeout)?;
-        if conn.is_readonly(rusqlite::MAIN_DB)? {
-            return Err(StoreError::ReadOnly {
-                path: path.to_owned(),
-                source: "the database file cannot be opened for writing".into(),
-            });
-        }
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| cannot_open(dir, e))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::ReadOnly {
-                path: path.to_owned(),
-                source: format!("cannot switch to write-ahead logging (mode is {mode})").into(),
-            });
-        }
-        // Commits are synced by `sync_log` unless a batch asks for relaxed durability.
-        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
-        // Keep query plans fixed: otherwise (with STAT4) binding new values recompiles
-        // statements on every step, which costs more than running them.
-        conn.set_db_config(
-            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-            true,
-        )?;
-        conn.set_prepared_statement_cache_capacity(64);
-        schema::migrate(&mut conn, path, target)?;
-        let store = Store {
-            path: path.to_owned(),
-            conn: Arc::new(Mutex::new(conn)),
-            observers: Observers::default(),
-            data_version: Mutex::new(None),
-        };
-        store.has_external_changes()?;
-        tracing::debug!(path = %path.display(), "opened store");
-        Ok(store)
-    }
-
-    /// The default store directory: `$MAILROOM_STORE` if set, else the platform data directory
-    /// (`~/.local/share/mailroom` on Linux).
-    pub fn default_dir() -> Result<PathBuf> {
-        if let Some(dir) = std::env::var_os("MAILROOM_STORE").filter(|d| !d.is_empty()) {
-            return Ok(PathBuf::from(dir));
-        }
-        directories::ProjectDirs::from("", "", "mailroom")
-            .map(|d| d.data_dir().to_owned())
-            .ok_or_else(|| StoreError::Io {
-                context: "finding the home directory".into(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no home directory"),
-            })
-    }
-
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    pub(crate) fn lock(&self) -> Result<Guard<'_>> {
+        self.conn.lock().map_err(|e| e.at(&self.path))
     }
 
     /// Runs `f` in one immediate transaction, logs its events, commits durably, then tells
@@ -164,13 +65,14 @@ impl Store {
 
     /// [`batch`](Self::batch) with a chosen durability. A [`Durability::Relaxed`] commit is
     /// visible to every process at once and survives the death of this one, but not a power
-    /// loss until a later [`Durability::Full`] commit (which makes every earlier one durable).
+    /// loss until a later [`Durability::Full`] commit or [`sync`](Self::sync) (which make every
+    /// earlier commit durable).
     pub fn batch_with<T>(
         &self,
         durability: Durability,
         f: impl FnOnce(&mut Batch<'_>) -> Result<T>,
     ) -> Result<T> {
-        let mut conn = self.lock();
+        let mut conn = self.lock()?;
         let run = |conn: &mut Connection| -> Result<(T, Vec<Event>)> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let mut batch = Batch {
@@ -181,16 +83,12 @@ impl Store {
             let events = std::mem::take(&mut batch.events);
             events::log(&tx, &events)?;
             tx.commit()?;
-            Ok((out, events))
-        };
-        let result = run(&mut conn).and_then(|done| {
             if durability == Durability::Full {
                 self.sync_log()?;
             }
-            Ok(done)
-        });
-        let result = result.map_err(|e| e.at(&self.path));
-        let (out, events) = result?;
+            Ok((out, events))
+        };
+        let (out, events) = run(&mut conn).map_err(|e| e.at(&self.path))?;
         drop(conn);
         self.observers.dispatch(&events);
         Ok(out)
@@ -198,17 +96,17 @@ impl Store {
 
     /// Makes every commit so far durable, relaxed ones included.
     pub fn sync(&self) -> Result<()> {
-        let _conn = self.lock();
+        let _conn = self.lock()?;
         self.sync_log().map_err(|e| e.at(&self.path))
     }
 
-    /// Makes every commit so far durable. The connection commits with `synchronous=NORMAL`
-    /// (each commit is written to the write-ahead log, not synced); syncing the log file after a
-    /// commit gives what `synchronous=FULL` gives, while unsynced commits stay cheap.
-    fn sync_log(&self) -> Result<()> {
+    /// Syncs the write-ahead log. The connection commits with `synchronous=NORMAL` (each
+    /// commit is written to the log, not synced); syncing the log after a commit gives what
+    /// `synchronous=FULL` gives, while relaxed commits stay cheap.
+    pub(crate) fn sync_log(&self) -> Result<()> {
         let mut wal = self.path.clone().into_os_string();
         wal.push("-wal");
-        match fs::File::open(&wal) {
+        match std::fs::File::open(&wal) {
             Ok(file) => file
                 .sync_data()
                 .map_err(|e| StoreError::fs("syncing the write-ahead log", Path::new(&wal), e)),
@@ -223,7 +121,7 @@ impl Store {
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock();
+        let mut conn = self.lock()?;
         let run = |conn: &mut Connection| -> Result<T> {
             let tx = conn.transaction()?;
             let out = f(&tx)?;
@@ -233,9 +131,53 @@ impl Store {
         run(&mut conn).map_err(|e| e.at(&self.path))
     }
 
-    /// Creates an entry and its streams in one durable transaction.
+    /// Creates an entry and its streams in one durable transaction: the entry becomes visible
+    /// with all its streams complete, or not at all.
+    ///
+    /// Streams over 1 MiB are written ahead in steps of at most 400 ms with pauses between them
+    /// (each step its own transaction, invisible to readers) and attached in the final one, so
+    /// a huge attachment never holds the write lock for long. Memory stays at one chunk per
+    /// large stream and at most 1 MiB per small one.
     pub fn create(&self, new: &NewEntry, streams: &mut [(&str, &mut dyn Read)]) -> Result<EntryId> {
-        self.batch(|b| b.create(new, streams))
+        for (name, _) in streams.iter() {
+            streams::check_name(name)?;
+        }
+        let mut prepared = Vec::with_capacity(streams.len());
+        for (name, data) in streams.iter_mut() {
+            let what = || format!("stream {name:?} of a new entry");
+            match staging::prepare(*data, &what, &|f| self.step(f)) {
+                Ok(p) => prepared.push((*name, p)),
+                Err(e) => {
+                    self.discard(&prepared);
+                    return Err(e);
+                }
+            }
+        }
+        let known = prepared.iter().map(|(_, p)| p.len()).sum();
+        let result = self.batch(|b| {
+            b.create_with(new, Some(known), |conn, id| {
+                let mut total: u64 = 0;
+                for (name, p) in &prepared {
+                    total = total.saturating_add(staging::attach(conn, id, name, p, true)?);
+                }
+                Ok(total)
+            })
+        });
+        if result.is_err() {
+            self.discard(&prepared);
+        }
+        result
+    }
+
+    /// Runs one step of staging in its own transaction.
+    fn step(&self, f: &mut dyn FnMut(&Connection) -> Result<()>) -> Result<()> {
+        self.batch(|b| f(b.conn))
+    }
+
+    fn discard(&self, prepared: &[(&str, staging::Prepared)]) {
+        for (_, p) in prepared {
+            staging::discard(p, &|f| self.step(f));
+        }
     }
 
     /// Reads an entry with its recipient records.
@@ -271,15 +213,29 @@ impl Store {
         self.read(|c| filter::children(c, parent, filter))
     }
 
-    /// Replaces (or creates) a stream with everything `data` yields; returns its length.
+    /// Replaces (or creates) a stream with everything `data` yields; returns its length. Readers
+    /// see the old stream or the new one, never part of it (large streams are staged as in
+    /// [`Store::create`]).
     pub fn write_stream(&self, id: EntryId, name: &str, data: &mut dyn Read) -> Result<u64> {
-        self.batch(|b| b.write_stream(id, name, data))
+        streams::check_name(name)?;
+        self.read(|c| crate::ops::parent_of(c, id))?;
+        let what = || format!("stream {name:?} of entry {id}");
+        let prepared = staging::prepare(data, &what, &|f| self.step(f))?;
+        let result = self.batch(|b| {
+            let n = staging::attach(b.conn, id, name, &prepared, false)?;
+            b.events.push(Event::Changed { id });
+            Ok(n)
+        });
+        if result.is_err() {
+            self.discard(&[(name, prepared)]);
+        }
+        result
     }
 
     /// Opens a stream for reading in constant memory.
     pub fn open_stream(&self, id: EntryId, name: &str) -> Result<StreamReader> {
-        let (sid, len) = self.read(|c| streams::find(c, id, name))?;
-        Ok(StreamReader::new(Arc::clone(&self.conn), sid, len))
+        let found = self.read(|c| streams::find(c, id, name))?;
+        Ok(StreamReader::new(Arc::clone(&self.conn), found))
     }
 
     /// Deletes a stream; returns whether it existed.
@@ -300,9 +256,22 @@ impl Store {
         self.batch(|b| lease::claim(b.conn, claim))
     }
 
-    /// Extends `owner`'s lease on `id` to now + `lease`; false if `owner` does not hold it.
+    /// Extends `owner`'s lease on `id` to now + `lease` (by the system clock); false if `owner`
+    /// does not hold it.
     pub fn renew(&self, id: EntryId, owner: &str, lease: Duration) -> Result<bool> {
-        self.batch(|b| lease::renew(b.conn, id, owner, SystemTime::now(), lease))
+        self.renew_at(id, owner, SystemTime::now(), lease)
+    }
+
+    /// [`Store::renew`] at a given time, for senders that run on an injected clock (as
+    /// [`Claim::now`] does).
+    pub fn renew_at(
+        &self,
+        id: EntryId,
+        owner: &str,
+        now: SystemTime,
+        lease: Duration,
+    ) -> Result<bool> {
+        self.batch(|b| lease::renew(b.conn, id, owner, now, lease))
     }
 
     /// Gives up `owner`'s lease on `id`; a lease held by someone else is left alone.
@@ -312,7 +281,8 @@ impl Store {
 
     /// In one durable transaction: writes `entry`'s mutable fields and recipient records, moves
     /// it under `move_to` if given, and clears the lease. Fails with
-    /// [`StoreError::LeaseLost`] (writing nothing) if `owner` no longer holds the lease.
+    /// [`StoreError::LeaseLost`] (writing nothing) if `owner` no longer holds the lease. A lease
+    /// that expired but that nobody else has claimed since is still `owner`'s.
     pub fn finish(&self, entry: &Entry, owner: &str, move_to: Option<EntryId>) -> Result<()> {
         self.batch(|b| b.finish(entry, owner, move_to))
     }
@@ -352,7 +322,7 @@ impl Store {
     /// the last call (or since opening). Costs one pragma, no I/O beyond the WAL index.
     pub fn has_external_changes(&self) -> Result<bool> {
         let now: i64 = self
-            .lock()
+            .lock()?
             .query_row("PRAGMA data_version", [], |r| r.get(0))
             .map_err(|e| StoreError::from(e).at(&self.path))?;
         let mut seen = self.data_version.lock().unwrap_or_else(|p| p.into_inner());
@@ -376,71 +346,5 @@ impl Store {
             detail: report.join("; "),
             source: None,
         })
-    }
-}
-
-/// Classifies a failure to open the database or its WAL files: when the directory refuses new
-/// files, the location is read-only; otherwise the driver's error stands.
-fn cannot_open(dir: &Path, err: rusqlite::Error) -> StoreError {
-    if err.sqlite_error_code() != Some(rusqlite::ErrorCode::CannotOpen) {
-        return err.into();
-    }
-    let probe = dir.join(format!(".mailroom-probe-{}", std::process::id()));
-    match fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&probe)
-    {
-        Ok(_) => {
-            let _ = fs::remove_file(&probe);
-            err.into()
-        }
-        Err(e) => StoreError::fs("creating files in", dir, e),
-    }
-}
-
-/// Creates the database file with mode 0600 (if missing) and makes its directory entry durable.
-fn create_file(dir: &Path, path: &Path) -> Result<()> {
-    match fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(file) => {
-            // The umask cannot widen 0600, but make the mode exact whatever it is.
-            file.set_permissions(fs::Permissions::from_mode(0o600))
-                .and_then(|()| file.sync_all())
-                .map_err(|e| StoreError::fs("creating", path, e))?;
-            fs::File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(|e| StoreError::fs("syncing directory", dir, e))?;
-            Ok(())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(StoreError::fs("creating", path, e)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commits_use_the_write_ahead_log_synced_by_the_store() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let conn = store.lock();
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .unwrap();
-        let sync: i64 = conn
-            .query_row("PRAGMA synchronous", [], |r| r.get(0))
-            .unwrap();
-        let fk: i64 = conn
-            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
-            .unwrap();
-        // NORMAL: SQLite does not sync commits itself; `sync_log` does for durable ones.
-        assert_eq!((mode.as_str(), sync, fk), ("wal", 1, 1));
     }
 }

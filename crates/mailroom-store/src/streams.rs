@@ -1,12 +1,15 @@
 //! Named streams per entry, stored as 64 KiB chunk rows so that neither writing nor reading ever
-//! holds more than one chunk in memory. A stream is replaced as a whole: the new version gets a
-//! new stream id, so a reader of the old version sees an error, never a mix of both.
+//! holds more than one chunk in memory. A stream smaller than one chunk is kept inline in its
+//! stream row instead, which makes small messages cheaper to enqueue. A stream is replaced as a
+//! whole: the new version gets a new stream id, so a reader of the old version sees an error,
+//! never a mix of both.
 
 use std::io::{self, Read};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::conn::Shared;
 use crate::entry::EntryId;
 use crate::error::{InvalidOperation, Result, StoreError};
 use crate::ops::{Batch, parent_of};
@@ -14,7 +17,7 @@ use crate::ops::{Batch, parent_of};
 /// Size of one stored chunk.
 pub(crate) const CHUNK: usize = 64 * 1024;
 
-fn check_name(name: &str) -> Result<()> {
+pub(crate) fn check_name(name: &str) -> Result<()> {
     if name.is_empty() || name.len() > 255 || name.chars().any(char::is_control) {
         return Err(StoreError::Invalid(InvalidOperation::StreamName(
             name.to_owned(),
@@ -23,69 +26,76 @@ fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Reads until `buf` is full or the input ends; returns the bytes read.
-fn fill(data: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match data.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
+/// Replaces `buf` with the next chunk of `data` (up to [`CHUNK`] bytes); returns its length.
+/// The buffer grows only as far as the data does, so small streams stay cheap.
+pub(crate) fn next_chunk(data: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<usize> {
+    buf.clear();
+    data.take(CHUNK as u64).read_to_end(buf)
 }
 
-/// Replaces (or creates) stream `name` of entry `id` with everything `data` yields.
+/// Replaces (or creates) stream `name` of entry `id` with everything `data` yields. `fresh`
+/// says the entry was created in this transaction (so it exists and has no streams yet).
 pub(crate) fn write(
     conn: &Connection,
     id: EntryId,
     name: &str,
     data: &mut dyn Read,
+    fresh: bool,
 ) -> Result<u64> {
     check_name(name)?;
-    parent_of(conn, id)?;
-    conn.prepare_cached("DELETE FROM streams WHERE entry = ?1 AND name = ?2")?
-        .execute(params![id, name])?;
+    if !fresh {
+        parent_of(conn, id)?;
+        conn.prepare_cached("DELETE FROM streams WHERE entry = ?1 AND name = ?2")?
+            .execute(params![id, name])?;
+    }
+    let failed = |source| StoreError::Io {
+        context: format!("reading the data for stream {name:?} of entry {id}"),
+        source,
+    };
+    let mut buf = Vec::new();
+    let mut n = next_chunk(data, &mut buf).map_err(failed)?;
+    if n < CHUNK {
+        conn.prepare_cached(
+            "INSERT INTO streams (entry, name, size, data) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![id, name, n as i64, &buf[..n]])?;
+        return Ok(n as u64);
+    }
     conn.prepare_cached("INSERT INTO streams (entry, name, size) VALUES (?1, ?2, 0)")?
         .execute(params![id, name])?;
     let sid = conn.last_insert_rowid();
     let mut insert =
         conn.prepare_cached("INSERT INTO chunks (stream, seq, data) VALUES (?1, ?2, ?3)")?;
-    let mut buf = vec![0u8; CHUNK];
     let mut total: u64 = 0;
     let mut seq: i64 = 0;
-    loop {
-        let n = fill(data, &mut buf).map_err(|source| StoreError::Io {
-            context: format!("reading the data for stream {name:?} of entry {id}"),
-            source,
-        })?;
-        if n == 0 {
-            break;
-        }
+    while n > 0 {
         insert.execute(params![sid, seq, &buf[..n]])?;
         seq += 1;
         total += n as u64;
         if n < CHUNK {
             break;
         }
+        n = next_chunk(data, &mut buf).map_err(failed)?;
     }
     conn.prepare_cached("UPDATE streams SET size = ?2 WHERE id = ?1")?
         .execute(params![sid, i64::try_from(total).unwrap_or(i64::MAX)])?;
+    tracing::debug!(%id, name, bytes = total, chunks = seq, "wrote chunked stream");
     Ok(total)
 }
 
 /// Copies every stream of `from` to `to` inside the database (no data passes through memory
 /// beyond SQLite's page cache).
 pub(crate) fn copy_all(conn: &Connection, from: EntryId, to: EntryId) -> Result<()> {
-    let streams: Vec<(i64, String, i64)> = conn
-        .prepare_cached("SELECT id, name, size FROM streams WHERE entry = ?1")?
-        .query_map([from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+    let streams: Vec<i64> = conn
+        .prepare_cached("SELECT id FROM streams WHERE entry = ?1")?
+        .query_map([from], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    for (sid, name, size) in streams {
-        conn.prepare_cached("INSERT INTO streams (entry, name, size) VALUES (?1, ?2, ?3)")?
-            .execute(params![to, name, size])?;
+    for sid in streams {
+        conn.prepare_cached(
+            "INSERT INTO streams (entry, name, size, data) SELECT ?2, name, size, data
+             FROM streams WHERE id = ?1",
+        )?
+        .execute(params![sid, to])?;
         let new = conn.last_insert_rowid();
         conn.prepare_cached(
             "INSERT INTO chunks (stream, seq, data) SELECT ?2, seq, data FROM chunks
@@ -106,14 +116,23 @@ pub(crate) fn names(conn: &Connection, id: EntryId) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Finds a stream: its id and size.
-pub(crate) fn find(conn: &Connection, id: EntryId, name: &str) -> Result<(i64, u64)> {
-    let found: Option<(i64, i64)> = conn
-        .prepare_cached("SELECT id, size FROM streams WHERE entry = ?1 AND name = ?2")?
-        .query_row(params![id, name], |r| Ok((r.get(0)?, r.get(1)?)))
+/// Where a stream's bytes are.
+pub(crate) enum Found {
+    /// In chunk rows of this stream id, this many bytes in all.
+    Chunked(i64, u64),
+    /// Inline in the stream row.
+    Inline(Vec<u8>),
+}
+
+/// Finds a stream.
+pub(crate) fn find(conn: &Connection, id: EntryId, name: &str) -> Result<Found> {
+    let found: Option<(i64, i64, Option<Vec<u8>>)> = conn
+        .prepare_cached("SELECT id, size, data FROM streams WHERE entry = ?1 AND name = ?2")?
+        .query_row(params![id, name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     match found {
-        Some((sid, size)) => Ok((sid, u64::try_from(size).unwrap_or(0))),
+        Some((_, _, Some(data))) => Ok(Found::Inline(data)),
+        Some((sid, size, None)) => Ok(Found::Chunked(sid, u64::try_from(size).unwrap_or(0))),
         None => {
             parent_of(conn, id)?;
             Err(StoreError::StreamNotFound {
@@ -127,7 +146,7 @@ pub(crate) fn find(conn: &Connection, id: EntryId, name: &str) -> Result<(i64, u
 impl Batch<'_> {
     /// Replaces (or creates) a stream; see [`Store::write_stream`](crate::Store::write_stream).
     pub fn write_stream(&mut self, id: EntryId, name: &str, data: &mut dyn Read) -> Result<u64> {
-        let n = write(self.conn, id, name, data)?;
+        let n = write(self.conn, id, name, data, false)?;
         self.events.push(crate::events::Event::Changed { id });
         Ok(n)
     }
@@ -151,7 +170,7 @@ impl Batch<'_> {
 /// If the stream is replaced or deleted while being read, the next read fails with
 /// [`io::ErrorKind::NotFound`] rather than returning bytes of two versions.
 pub struct StreamReader {
-    conn: Arc<Mutex<Connection>>,
+    conn: Arc<Shared>,
     stream: i64,
     len: u64,
     next_seq: i64,
@@ -170,14 +189,19 @@ impl std::fmt::Debug for StreamReader {
 }
 
 impl StreamReader {
-    pub(crate) fn new(conn: Arc<Mutex<Connection>>, stream: i64, len: u64) -> Self {
+    pub(crate) fn new(conn: Arc<Shared>, found: Found) -> Self {
+        let (stream, len, buf) = match found {
+            Found::Chunked(stream, len) => (stream, len, Vec::new()),
+            // Already whole: no chunk is ever fetched, as `delivered` reaches `len` with it.
+            Found::Inline(buf) => (0, buf.len() as u64, buf),
+        };
         StreamReader {
             conn,
             stream,
             len,
             next_seq: 0,
             delivered: 0,
-            buf: Vec::new(),
+            buf,
             pos: 0,
         }
     }
@@ -196,7 +220,7 @@ impl StreamReader {
         if self.delivered >= self.len {
             return Ok(false);
         }
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let conn = self.conn.lock().map_err(io::Error::other)?;
         let chunk: Option<Vec<u8>> = conn
             .prepare_cached("SELECT data FROM chunks WHERE stream = ?1 AND seq = ?2")
             .and_then(|mut s| {

@@ -40,6 +40,14 @@ fn open_creates_private_directory_and_file_with_standard_folders() {
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&dir.path().join("store")), 0o700);
     assert_eq!(mode(store.path()), 0o600);
+    store
+        .create(&NewEntry::folder(EntryId::INBOX, "x"), &mut [])
+        .unwrap();
+    for side in ["-wal", "-shm"] {
+        let mut p = store.path().as_os_str().to_owned();
+        p.push(side);
+        assert_eq!(mode(std::path::Path::new(&p)), 0o600, "{side} file");
+    }
     let folders = store
         .children(EntryId::LOCAL_SERVICE, &Filter::all())
         .unwrap();
@@ -469,7 +477,8 @@ fn move_into_own_subtree_is_refused() {
         .create(&NewEntry::folder(EntryId::INBOX, "a"), &mut [])
         .unwrap();
     let b = store.create(&NewEntry::folder(a, "b"), &mut []).unwrap();
-    for target in [a, b] {
+    let c = store.create(&NewEntry::folder(b, "c"), &mut []).unwrap();
+    for target in [a, b, c] {
         assert!(matches!(
             store.move_to(a, target),
             Err(StoreError::Invalid(InvalidOperation::Cycle { .. }))
@@ -480,6 +489,17 @@ fn move_into_own_subtree_is_refused() {
         Err(StoreError::NotFound(_))
     ));
     assert_eq!(store.entry(a).unwrap().parent, EntryId::INBOX);
+    assert!(matches!(
+        store.copy(a, c),
+        Err(StoreError::Invalid(InvalidOperation::Cycle { .. }))
+    ));
+    store.move_to(c, EntryId::DRAFTS).unwrap();
+    store.move_to(a, c).unwrap();
+    assert_eq!(
+        store.entry(a).unwrap().parent,
+        c,
+        "allowed once c left a's subtree"
+    );
 }
 
 #[test]
@@ -489,4 +509,115 @@ fn send_state_text_forms_are_snake_case() {
     }
     assert_eq!(SendState::UponRequest.to_string(), "upon_request");
     assert!("UponRequest".parse::<SendState>().is_err());
+}
+
+#[test]
+fn streams_at_chunk_boundaries_keep_their_exact_length() {
+    let (_dir, store) = open();
+    let id = store
+        .create(&message(EntryId::DRAFTS, "b", at(1)), &mut [])
+        .unwrap();
+    const CHUNK: usize = 64 * 1024;
+    for len in [1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 3 * CHUNK - 7] {
+        let data: Vec<u8> = (0..len).map(|i| (i * 13 % 256) as u8).collect();
+        assert_eq!(
+            store.write_stream(id, "s", &mut &data[..]).unwrap(),
+            len as u64
+        );
+        let mut r = store.open_stream(id, "s").unwrap();
+        assert_eq!(r.len(), len as u64);
+        let mut back = Vec::new();
+        r.read_to_end(&mut back).unwrap();
+        assert!(back == data, "length {len}");
+        let created = store
+            .create(
+                &message(EntryId::DRAFTS, "c", at(1)),
+                &mut [("s", &mut &data[..])],
+            )
+            .unwrap();
+        assert_eq!(store.entry(created).unwrap().size, len as u64);
+        assert_eq!(store.open_stream(created, "s").unwrap().len(), len as u64);
+        let batched = store
+            .batch(|b| {
+                let m = message(EntryId::DRAFTS, "d", at(1));
+                b.create(&m, &mut [("s", &mut &data[..]), ("t", &mut &b"tail"[..])])
+            })
+            .unwrap();
+        assert_eq!(store.entry(batched).unwrap().size, len as u64 + 4);
+        let mut back = Vec::new();
+        store
+            .open_stream(batched, "s")
+            .unwrap()
+            .read_to_end(&mut back)
+            .unwrap();
+        assert!(back == data, "batched, length {len}");
+    }
+}
+
+#[test]
+fn calling_the_store_inside_its_own_batch_fails_instead_of_deadlocking() {
+    let (_dir, store) = open();
+    let id = store
+        .create(&message(EntryId::DRAFTS, "r", at(1)), &mut [])
+        .unwrap();
+    store
+        .write_stream(id, "body", &mut &vec![3u8; 100_000][..])
+        .unwrap();
+    let mut reader = store.open_stream(id, "body").unwrap();
+    let err = store
+        .batch(|b| {
+            b.update(&b.entry(id)?)?;
+            let io = reader.read(&mut [0u8; 10]).unwrap_err();
+            assert!(io.to_string().contains("inside its own batch"), "{io}");
+            store.entry(id).map(drop)
+        })
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Invalid(InvalidOperation::Reentrant)),
+        "{err:?}"
+    );
+    // Nothing was committed and the store still works.
+    let mut rest = Vec::new();
+    reader.read_to_end(&mut rest).unwrap();
+    assert_eq!(rest.len(), 100_000);
+    assert!(store.changes_since(0, 10).unwrap().changes.len() == 2);
+}
+
+#[test]
+fn deleting_a_service_leaves_its_messages_without_a_service() {
+    let (_dir, store) = open();
+    let svc = store
+        .create(&NewEntry::service("smtp", "gone"), &mut [])
+        .unwrap();
+    let mut m = message(EntryId::OUTBOX, "orphaned service", at(1));
+    m.service = Some(svc);
+    let id = store.create(&m, &mut []).unwrap();
+    store.delete(svc).unwrap();
+    let e = store.entry(id).unwrap();
+    assert_eq!((e.parent, e.service), (EntryId::OUTBOX, None));
+    let mut e2 = e.clone();
+    e2.service = Some(svc);
+    assert!(matches!(store.update(&e2), Err(StoreError::NotFound(s)) if s == svc));
+}
+
+#[test]
+fn default_dir_honours_mailroom_store_then_the_platform_data_directory() {
+    let harness = env!("CARGO_BIN_EXE_mailroom-store-harness");
+    let run = |env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(harness);
+        cmd.arg("default-dir")
+            .env_remove("MAILROOM_STORE")
+            .env_remove("XDG_DATA_HOME");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    assert_eq!(
+        run(&[("MAILROOM_STORE", "/srv/mail"), ("HOME", "/home/x")]),
+        "/srv/mail"
+    );
+    assert_eq!(run(&[("HOME", "/home/x")]), "/home/x/.local/share/mailroom");
 }

@@ -98,7 +98,7 @@ fn damaged_pages_are_reported_as_corrupt_not_a_panic() {
     drop(store); // the last connection checkpoints the WAL into the main file
     let file = dir.path().join(DB_FILE);
     let mut bytes = std::fs::read(&file).unwrap();
-    let page = 4096;
+    let page = usize::from(u16::from_be_bytes([bytes[16], bytes[17]])); // header: page size
     for p in 1..bytes.len() / page {
         bytes[p * page..p * page + 64].fill(0xa5);
     }

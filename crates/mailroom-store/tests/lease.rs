@@ -207,3 +207,23 @@ fn claim_from_two_threads_never_hands_out_one_message_twice() {
     all.sort();
     assert_eq!(all, ids);
 }
+
+#[test]
+fn renew_at_follows_the_senders_clock() {
+    let (_dir, store, ids) = setup(1);
+    store.claim(&claim("a", at(2000), 1)).unwrap();
+    assert!(
+        store
+            .renew_at(ids[0], "a", at(2050), Duration::from_secs(60))
+            .unwrap()
+    );
+    assert_eq!(
+        store.entry(ids[0]).unwrap().lease.unwrap().expires,
+        at(2110)
+    );
+    assert!(
+        store.claim(&claim("b", at(2100), 1)).unwrap().is_empty(),
+        "renewed lease is live"
+    );
+    assert_eq!(store.claim(&claim("b", at(2110), 1)).unwrap().len(), 1);
+}

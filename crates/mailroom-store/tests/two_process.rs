@@ -201,3 +201,44 @@ fn another_process_sees_changes_through_data_version_and_the_change_log() {
     watcher.delete(ids[0]).unwrap();
     assert!(!watcher.has_external_changes().unwrap());
 }
+
+#[test]
+fn leases_of_a_killed_sender_block_its_messages_only_until_they_expire() {
+    use std::time::{Duration, SystemTime};
+
+    use mailroom_store::Claim;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = fill_outbox(dir.path(), 10);
+    let mut dead = spawn_claimer(dir.path(), "doomed", 2000, 10, 60_000_000);
+    writeln!(dead.stdin.as_mut().unwrap(), "go").unwrap();
+    let mut lines = BufReader::new(dead.stdout.take().unwrap()).lines();
+    let claimed: Vec<String> = (0..10).map(|_| lines.next().unwrap().unwrap()).collect();
+    assert!(claimed.iter().all(|l| l.starts_with("claim ")));
+    dead.kill().unwrap();
+    dead.wait().unwrap();
+
+    let claim = |now| Claim {
+        folder: EntryId::OUTBOX,
+        service: None,
+        states: &[SendState::Waiting],
+        now,
+        owner: "survivor",
+        lease: Duration::from_secs(60),
+        limit: 100,
+        ids: None,
+        due_before: None,
+    };
+    assert!(
+        store.claim(&claim(SystemTime::now())).unwrap().is_empty(),
+        "leases still live"
+    );
+    std::thread::sleep(Duration::from_millis(2100));
+    let retaken = store.claim(&claim(SystemTime::now())).unwrap();
+    assert_eq!(retaken.len(), 10);
+    assert!(
+        retaken
+            .iter()
+            .all(|e| e.lease.as_ref().unwrap().owner == "survivor")
+    );
+}

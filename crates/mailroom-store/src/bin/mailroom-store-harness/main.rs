@@ -8,6 +8,8 @@
 //!     prints "claim ID NOW_US EXPIRES_US" and "finish ID ok|lost"
 //! mailroom-store-harness stream DIR MIB
 //!     stores a MIB-mebibyte stream, reads it back and checks it, then prints its peak memory
+//! mailroom-store-harness default-dir
+//!     prints the default store directory
 //! ```
 #![forbid(unsafe_code)]
 
@@ -171,7 +173,10 @@ fn main() -> ExitCode {
         Some("stream") => arg(&args, 3)
             .map_err(Into::into)
             .and_then(|mib| stream(dir, mib)),
-        _ => Err("usage: mailroom-store-harness enqueue|claim|stream DIR ...".into()),
+        Some("default-dir") => Store::default_dir()
+            .map(|d| println!("{}", d.display()))
+            .map_err(Into::into),
+        _ => Err("usage: mailroom-store-harness enqueue|claim|stream|default-dir DIR ...".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,9 +8,12 @@ pub fn subject(seq: u64) -> String {
     format!("crash-test message {seq}")
 }
 
-/// The length of message `seq`'s body: 2 KiB, give or take, and sometimes several chunks.
+/// The length of message `seq`'s body: 2 KiB, give or take; every 97th spans several chunks and
+/// every 250th is large enough to be staged ahead of its entry.
 pub fn body_len(seq: u64) -> u64 {
-    if seq.is_multiple_of(97) {
+    if seq % 250 == 125 {
+        1_500_000 + seq % 1000
+    } else if seq.is_multiple_of(97) {
         200_000 + seq % 1000
     } else {
         2048 + seq % 61
