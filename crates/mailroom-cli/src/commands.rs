@@ -59,27 +59,23 @@ pub async fn run(cli: Cli) -> Exit {
 
 async fn send(g: &Globals, args: SendArgs) -> Result<Exit, CliError> {
     let store = open_store(g.store_dir.clone())?;
-    let Resolved {
-        mut settings,
-        service,
-    } = accounts::resolve(&store, &args.server)?;
-    if args.dsn_notify.is_some() || args.dsn_ret.is_some() {
-        // The DSN request goes with this send; a queued message flushed later uses the
-        // account's DSN defaults instead.
-        settings.dsn = DsnDefaults {
-            notify: args
-                .dsn_notify
-                .iter()
-                .flat_map(|l| l.split(','))
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .collect(),
-            ret: args.dsn_ret.map(|r| match r {
-                DsnRet::Full => "full".to_string(),
-                DsnRet::Hdrs => "hdrs".to_string(),
-            }),
-        };
-        settings.dsn.to_dsn()?;
+    let Resolved { settings, service } = accounts::resolve(&store, &args.server)?;
+    // A DSN request given here goes with the message, whenever it is sent.
+    let dsn = (args.dsn_notify.is_some() || args.dsn_ret.is_some()).then(|| DsnDefaults {
+        notify: args
+            .dsn_notify
+            .iter()
+            .flat_map(|l| l.split(','))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect(),
+        ret: args.dsn_ret.map(|r| match r {
+            DsnRet::Full => "full".to_string(),
+            DsnRet::Hdrs => "hdrs".to_string(),
+        }),
+    });
+    if let Some(dsn) = &dsn {
+        dsn.to_dsn()?;
     }
     let when = match (&args.at, args.when) {
         (Some(at), _) => SendOption::At(crate::compose::parse_time(at)?),
@@ -105,13 +101,11 @@ async fn send(g: &Globals, args: SendArgs) -> Result<Exit, CliError> {
     } else {
         None
     };
-    let outbox = Outbox::new(store.clone(), service);
+    let mut outbox = Outbox::new(store.clone(), service);
+    if let Some(dsn) = dsn {
+        outbox = outbox.with_dsn(dsn)?;
+    }
     let id = match content {
-        Content::Composed(message)
-            if args.envelope_from.is_none() && !message.attachments.is_empty() =>
-        {
-            queue_with_copies(&store, service, *message, when)?
-        }
         Content::Composed(message) => {
             outbox.queue_message(&message, args.envelope_from.as_deref(), when)?
         }
@@ -140,33 +134,6 @@ async fn send(g: &Globals, args: SendArgs) -> Result<Exit, CliError> {
     };
     print_reports(&reports, g.json, false, &settings);
     Ok(Exit::for_reports(&reports))
-}
-
-/// Queues a message whose attachments are copied into the store first, so that it no longer
-/// depends on the files (a draft is made, filled, and moved to the Outbox). A failure leaves
-/// nothing behind.
-fn queue_with_copies(
-    store: &Arc<Store>,
-    service: Option<EntryId>,
-    mut message: mailroom::mime::Message,
-    when: SendOption,
-) -> Result<EntryId, CliError> {
-    let mut client = mailroom::SmtpClientMtm::new(store.clone());
-    let draft = client.create_message(service)?;
-    let result = (|| {
-        let files = std::mem::take(&mut message.attachments);
-        *client.message_mut()? = message;
-        for attachment in files {
-            if let mailroom::mime::Source::File { path } = &attachment.source {
-                client.add_attachment_file(path, &attachment.content_type)?;
-            }
-        }
-        client.queue(when)
-    })();
-    if result.is_err() {
-        let _ = store.delete(draft);
-    }
-    Ok(result?)
 }
 
 /// Opens the store named by `--store`, `MAILROOM_STORE`, or the platform data directory.

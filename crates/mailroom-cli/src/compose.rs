@@ -114,10 +114,8 @@ fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
         .map_err(CliError::input)
 }
 
-/// An attachment read from its file when the message is rendered (`send` copies it into the
-/// store when it queues the message).
-// With --envelope-from, attachments stay references to their files until sent: moving a file
-// before a later flush fails that message.
+/// An attachment named by its file; the Outbox copies the file into the store when the
+/// message is queued, so moving the file afterwards does not matter.
 fn attachment(path: &Path) -> Result<Attachment, CliError> {
     let absolute: PathBuf = fs::canonicalize(path)
         .with_context(|| format!("cannot read the attachment {}", path.display()))

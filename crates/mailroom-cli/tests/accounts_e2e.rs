@@ -380,3 +380,38 @@ fn queued_attachment_survives_deleting_its_file() {
     assert_eq!(att.attachment_name(), Some("notes.txt"));
     assert_eq!(att.contents(), b"kept in the store\n");
 }
+
+#[test]
+fn dsn_request_is_kept_with_a_queued_message_for_the_later_flush() {
+    use mailroom_testkit::{Postfix, PostfixOptions};
+    let certs = TestCerts::generate();
+    let postfix = Postfix::start(&PostfixOptions::default(), &certs);
+    let store = tempfile::tempdir().unwrap();
+    let server = format!("smtp://127.0.0.1:{}", postfix.port());
+    let out = run(mailroom(store.path())
+        .args(["send", "--when", "on-request"])
+        .args(["--from", "alice@example.com", "--to", "bob@example.net"])
+        .args([
+            "--subject",
+            "later",
+            "--body",
+            "b",
+            "--dsn-notify",
+            "success",
+            "--json",
+        ]));
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let out = run(mailroom(store.path())
+        .args(["flush", "--server", &server])
+        .arg("--ca-file")
+        .arg(certs.ca_path()));
+    assert_eq!(code(&out), 0, "{}\n{}", text(&out.stderr), postfix.log());
+    // The success notification shows that NOTIFY=SUCCESS went out with the flush.
+    let got = postfix.relay().wait_for(2, WAIT);
+    assert!(
+        got.iter()
+            .any(|m| m.rcpt_tos == ["alice@example.com"] && m.mail_from == "<>"),
+        "no delivery status notification: the DSN request was lost\n{}",
+        postfix.log()
+    );
+}

@@ -406,6 +406,7 @@ impl SmtpClientMtm {
         let envelope = serde_json::to_vec(&StoredEnvelope {
             from,
             smtputf8: message.needs_smtputf8(),
+            dsn: None,
         })
         .map_err(|e| Error::input("envelope").with_source(e))?;
         let mut recipients = Vec::new();

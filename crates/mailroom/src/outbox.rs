@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use mailroom_mime::{Address, Mailbox, Message};
+use mailroom_mime::{Address, Mailbox, Message, Source};
 use mailroom_store::{
     Claim, EntryId, NewEntry, RecipientKind, RecipientRecord, RecipientState, SendState, Store,
 };
@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::raw;
+use crate::settings::DsnDefaults;
 
 /// The id this module registers under, and the MTM id of its entries.
 pub const MTM_ID: &str = "smtp";
@@ -54,6 +55,9 @@ pub(crate) struct StoredEnvelope {
     /// The header or an address needs SMTPUTF8.
     #[serde(default)]
     pub smtputf8: bool,
+    /// DSN requests for this message, instead of the account's.
+    #[serde(default)]
+    pub dsn: Option<DsnDefaults>,
 }
 
 /// Recipients and sender for a ready-made message.
@@ -75,6 +79,7 @@ pub struct Outbox {
     store: Arc<Store>,
     service: Option<EntryId>,
     mtm: &'static str,
+    dsn: Option<DsnDefaults>,
 }
 
 impl Outbox {
@@ -89,7 +94,16 @@ impl Outbox {
             store,
             service,
             mtm,
+            dsn: None,
         }
+    }
+
+    /// Asks for these delivery status notifications on the messages it queues, instead of
+    /// the account's defaults. Checked now.
+    pub fn with_dsn(mut self, dsn: DsnDefaults) -> Result<Outbox, Error> {
+        dsn.to_dsn()?;
+        self.dsn = Some(dsn);
+        Ok(self)
     }
 
     /// Queues a composed message. Its recipients are its To, Cc and Bcc; MAIL FROM is
@@ -129,32 +143,55 @@ impl Outbox {
                     .map(|m| RecipientRecord::new(m.address.as_str(), kind)),
             );
         }
-        let json =
-            serde_json::to_vec(&message).map_err(|e| Error::input("message").with_source(e))?;
         let mut size_probe = CountingSink(0);
         message
             .render(&mailroom_mime::RenderOptions::default(), &mut size_probe)
             .map_err(|e| Error::input("the message cannot be rendered").with_source(e))?;
+        // Attached files are copied into the store with the message, so that it no longer
+        // depends on them.
+        let mut files = Vec::new();
+        for (n, part) in message
+            .attachments
+            .iter_mut()
+            .chain(message.inline.iter_mut())
+            .enumerate()
+        {
+            if let Source::File { path } = &part.source {
+                let file = std::fs::File::open(path).map_err(|e| {
+                    Error::input(format!("cannot read the attachment {}", path.display()))
+                        .with_source(e)
+                })?;
+                let key = format!("attachment-{n}");
+                part.source = Source::Stream { key: key.clone() };
+                files.push((key, file));
+            }
+        }
+        let json =
+            serde_json::to_vec(&message).map_err(|e| Error::input("message").with_source(e))?;
         let mut entry = self.new_entry(
             message.subject.clone().unwrap_or_default(),
             recipients,
             when,
         )?;
-        entry.size = Some(size_probe.0);
         entry.email.message_id = message.message_id.clone();
         entry.email.in_reply_to = message.in_reply_to.clone();
         entry.email.html = message.html.is_some();
+        entry.email.vcard = message.vcard.is_some();
         entry.email.has_attachments = !message.attachments.is_empty();
         entry.email.receipt_requested = message.receipt_to.is_some();
         entry.flags.attachment = !message.attachments.is_empty();
-        let envelope = envelope_json(&envelope_from, message.needs_smtputf8())?;
-        let id = self.store.create(
-            &entry,
-            &mut [
-                (STREAM_MESSAGE, &mut json.as_slice() as &mut dyn Read),
-                (STREAM_ENVELOPE, &mut envelope.as_slice()),
-            ],
-        )?;
+        let envelope = self.envelope_json(&envelope_from, message.needs_smtputf8())?;
+        let mut streams: Vec<(&str, &mut dyn Read)> = Vec::with_capacity(files.len() + 2);
+        let mut json_reader = json.as_slice();
+        let mut envelope_reader = envelope.as_slice();
+        streams.push((STREAM_MESSAGE, &mut json_reader));
+        streams.push((STREAM_ENVELOPE, &mut envelope_reader));
+        for (key, file) in files.iter_mut() {
+            streams.push((key.as_str(), file));
+        }
+        // The size the message renders to, not the sum of its streams.
+        entry.size = Some(size_probe.0);
+        let id = self.store.create(&entry, &mut streams)?;
         Ok(id)
     }
 
@@ -190,7 +227,7 @@ impl Outbox {
         let smtputf8 = !head.bytes[..head.header_len].is_ascii()
             || !envelope_from.is_ascii()
             || entry.recipients.iter().any(|r| !r.address.is_ascii());
-        let envelope_bytes = envelope_json(&envelope_from, smtputf8)?;
+        let envelope_bytes = self.envelope_json(&envelope_from, smtputf8)?;
         let mut body = raw::NulGuard::new(head.bytes.as_slice().chain(raw));
         let id = self.store.create(
             &entry,
@@ -286,6 +323,15 @@ impl Outbox {
         Ok(())
     }
 
+    fn envelope_json(&self, from: &str, smtputf8: bool) -> Result<Vec<u8>, Error> {
+        let envelope = StoredEnvelope {
+            from: from.to_string(),
+            smtputf8,
+            dsn: self.dsn.clone(),
+        };
+        serde_json::to_vec(&envelope).map_err(|e| Error::input("envelope").with_source(e))
+    }
+
     fn new_entry(
         &self,
         subject: String,
@@ -306,14 +352,6 @@ impl Outbox {
         entry.recipients = recipients;
         Ok(entry)
     }
-}
-
-fn envelope_json(from: &str, smtputf8: bool) -> Result<Vec<u8>, Error> {
-    serde_json::to_vec(&StoredEnvelope {
-        from: from.to_string(),
-        smtputf8,
-    })
-    .map_err(|e| Error::input("envelope").with_source(e))
 }
 
 /// Parses one address, naming what it was for in the error.

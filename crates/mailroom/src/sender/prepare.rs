@@ -68,7 +68,10 @@ pub(super) fn prepare(
     let smtputf8 =
         stored.smtputf8 || !stored.from.is_ascii() || recipients.iter().any(|r| !r.is_ascii());
     let mut envelope = Envelope::new(stored.from, recipients);
-    envelope.dsn = dsn;
+    envelope.dsn = match &stored.dsn {
+        Some(own) => own.to_dsn().ok().flatten(),
+        None => dsn,
+    };
     envelope.smtputf8 = smtputf8;
     envelope.body_8bit = content.eight_bit(allow_8bit);
     let body = content.reader(store.clone(), entry.id, allow_8bit, entry.size);
