@@ -7,7 +7,8 @@ use std::time::Instant;
 use mailroom_smtp::{ClientConfig, Envelope, Session, TlsMode};
 
 fn message(size: usize) -> Vec<u8> {
-    let mut m = b"From: bench@example.org\r\nTo: sink@example.org\r\nSubject: throughput\r\n\r\n".to_vec();
+    let mut m =
+        b"From: bench@example.org\r\nTo: sink@example.org\r\nSubject: throughput\r\n\r\n".to_vec();
     let line = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcd\r\n";
     while m.len() + line.len() <= size {
         m.extend_from_slice(line);
@@ -48,7 +49,10 @@ fn main() {
     config.tls = TlsMode::None;
     config.ehlo_name = Some("bench.mailroom.test".into());
     let body = std::sync::Arc::new(message(size));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let started = Instant::now();
     let accepted: usize = runtime.block_on(async {
         let mut tasks = Vec::new();

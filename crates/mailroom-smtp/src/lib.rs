@@ -19,6 +19,7 @@ mod event;
 mod reply;
 mod transport;
 
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
 
