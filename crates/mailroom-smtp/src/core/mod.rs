@@ -91,6 +91,8 @@ pub(crate) struct Core {
     failure: Option<Error>,
     /// Result of the last transaction, until taken.
     outcome: Option<Result<Delivery, Error>>,
+    /// Complete replies received so far (each one restarts the reply timer).
+    replies_seen: u64,
 }
 
 impl Core {
@@ -108,6 +110,7 @@ impl Core {
             rset_due: false,
             failure: None,
             outcome: None,
+            replies_seen: 0,
         }
     }
 
@@ -162,6 +165,11 @@ impl Core {
         !matches!(self.state, State::Closed | State::ExpectQuit)
     }
 
+    /// How many complete replies have been received.
+    pub(crate) fn replies_seen(&self) -> u64 {
+        self.replies_seen
+    }
+
     /// Whether TLS protects the session.
     pub(crate) fn tls_active(&self) -> bool {
         self.tls_active
@@ -179,6 +187,7 @@ impl Core {
             }
             match self.parser.next_reply() {
                 Ok(Some(reply)) => {
+                    self.replies_seen += 1;
                     self.record_reply(&reply);
                     let written = self.out.len();
                     self.handle_reply(reply);

@@ -10,7 +10,7 @@ use std::time::Duration;
 use base64::Engine;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::time::timeout;
+use tokio::time::{Instant, timeout, timeout_at};
 
 use crate::caps::Capabilities;
 use crate::config::{ClientConfig, TlsMode};
@@ -36,6 +36,8 @@ pub struct Session {
     stream: Option<Stream>,
     core: Core,
     read_buf: Box<[u8]>,
+    /// Reused between messages for reading content.
+    body_buf: Vec<u8>,
 }
 
 impl std::fmt::Debug for Session {
@@ -108,6 +110,7 @@ impl Session {
             stream: Some(stream),
             core,
             read_buf: vec![0; 16 * 1024].into_boxed_slice(),
+            body_buf: Vec::new(),
         };
         session.drive().await;
         match session.core.wait() {
@@ -205,7 +208,11 @@ impl Session {
     }
 
     /// Runs the core until it needs the caller (content, or a new transaction) or closes.
+    ///
+    /// Each reply has its own deadline: it starts when the command is written (or the previous
+    /// reply arrives), so a server trickling bytes cannot stretch a wait past its timeout.
     async fn drive(&mut self) {
+        let mut deadline: Option<(u64, Instant)> = None;
         loop {
             self.emit();
             if self.core.output_len() > 0 {
@@ -215,6 +222,7 @@ impl Session {
                     }
                     _ => self.config.timeouts.command,
                 };
+                deadline = None;
                 if let Err(loss) = self.flush(limit).await {
                     self.core.link_lost(loss);
                     continue;
@@ -222,8 +230,16 @@ impl Session {
             }
             match self.core.wait() {
                 Wait::Reply(phase) => {
-                    let limit = self.timeout_for(phase);
-                    match self.read(limit).await {
+                    let seen = self.core.replies_seen();
+                    let at = match deadline {
+                        Some((s, at)) if s == seen => at,
+                        _ => {
+                            let at = Instant::now() + self.timeout_for(phase);
+                            deadline = Some((seen, at));
+                            at
+                        }
+                    };
+                    match self.read(at).await {
                         Ok(0) => self.core.link_lost(LinkLoss::Eof),
                         Ok(n) => {
                             let (core, buf) = (&mut self.core, &self.read_buf);
@@ -260,11 +276,11 @@ impl Session {
         }
     }
 
-    async fn read(&mut self, limit: Duration) -> Result<usize, LinkLoss> {
+    async fn read(&mut self, deadline: Instant) -> Result<usize, LinkLoss> {
         let Some(stream) = self.stream.as_mut() else {
             return Err(LinkLoss::Eof);
         };
-        match timeout(limit, stream.read(&mut self.read_buf)).await {
+        match timeout_at(deadline, stream.read(&mut self.read_buf)).await {
             Ok(Ok(n)) => Ok(n),
             Ok(Err(e)) => Err(LinkLoss::Io(e)),
             Err(_) => Err(LinkLoss::Timeout),
@@ -303,11 +319,23 @@ impl Session {
         body: &mut R,
         size: Option<u64>,
     ) {
+        let mut buf = std::mem::take(&mut self.body_buf);
+        buf.resize(BLOCK, 0);
+        self.stream_body_with(mode, body, size, &mut buf).await;
+        self.body_buf = buf;
+    }
+
+    async fn stream_body_with<R: AsyncRead + Unpin>(
+        &mut self,
+        mode: BodyMode,
+        body: &mut R,
+        size: Option<u64>,
+        buf: &mut [u8],
+    ) {
         let mut sent = 0u64;
-        let mut buf = vec![0u8; BLOCK];
         match mode {
             BodyMode::Data => loop {
-                let n = match body.read(&mut buf).await {
+                let n = match body.read(buf).await {
                     Ok(n) => n,
                     Err(e) => return self.body_failed(e).await,
                 };
@@ -330,7 +358,7 @@ impl Session {
                 }
             },
             BodyMode::Bdat => {
-                let mut current = match read_full(body, &mut buf).await {
+                let mut current = match read_full(body, buf).await {
                     Ok(n) => buf[..n].to_vec(),
                     Err(e) => return self.body_failed(e).await,
                 };
@@ -338,7 +366,7 @@ impl Session {
                     let next = if current.len() < BLOCK {
                         Vec::new()
                     } else {
-                        match read_full(body, &mut buf).await {
+                        match read_full(body, buf).await {
                             Ok(n) => buf[..n].to_vec(),
                             Err(e) => return self.body_failed(e).await,
                         }

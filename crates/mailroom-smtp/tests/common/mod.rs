@@ -23,6 +23,8 @@ pub enum Step {
     ExpectAlone(&'static str),
     /// Read until this text has been seen at the end of what was received.
     ExpectUntil(&'static str),
+    /// Write these bytes one at a time, pausing between them.
+    Trickle(&'static str, Duration),
     /// Read exactly this many bytes and record them.
     ReadBytes(usize),
     /// Switch to TLS as the server.
@@ -151,6 +153,14 @@ async fn run(mut io: Box<dyn Io>, script: Vec<Step>, tls: &tokio_rustls::TlsAcce
                         Ok(Ok(n)) if n > 0 => seen.extend_from_slice(&buf[..n]),
                         _ => return seen,
                     }
+                }
+            }
+            Step::Trickle(text, pause) => {
+                for b in text.bytes() {
+                    if io.write_all(&[b]).await.is_err() {
+                        return seen;
+                    }
+                    tokio::time::sleep(pause).await;
                 }
             }
             Step::ReadBytes(n) => {
