@@ -4,7 +4,9 @@
 //! what it reads to [`Core::receive`] (or reports [`Core::link_lost`]). No I/O happens here, so
 //! the same core serves one-off sends, long sessions, the tests and the fuzzers.
 
+mod content;
 mod open;
+mod params;
 mod txn;
 
 use std::sync::Arc;

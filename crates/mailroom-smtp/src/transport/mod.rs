@@ -1,5 +1,7 @@
 //! The tokio + rustls transport around the sans-IO core.
 
+mod connect;
+mod content;
 mod stream;
 mod tls;
 
@@ -7,18 +9,17 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use base64::Engine;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
-use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout, timeout_at};
 
 use crate::caps::Capabilities;
 use crate::config::{ClientConfig, TlsMode};
-use crate::core::{BodyMode, Core, CoreConfig, LinkLoss, Wait};
+use crate::core::{Core, CoreConfig, LinkLoss, Wait};
 use crate::delivery::Delivery;
 use crate::envelope::{Envelope, check_argument};
 use crate::error::{Error, Phase};
 use crate::event::{Event, Observer, SessionState};
+use connect::{connect_tcp, fresh_nonce, handshake};
 use stream::Stream;
 
 /// Content is read and written in blocks of this size (also the BDAT chunk size).
@@ -313,90 +314,6 @@ impl Session {
         }
     }
 
-    async fn stream_body<R: AsyncRead + Unpin>(
-        &mut self,
-        mode: BodyMode,
-        body: &mut R,
-        size: Option<u64>,
-    ) {
-        let mut buf = std::mem::take(&mut self.body_buf);
-        buf.resize(BLOCK, 0);
-        self.stream_body_with(mode, body, size, &mut buf).await;
-        self.body_buf = buf;
-    }
-
-    async fn stream_body_with<R: AsyncRead + Unpin>(
-        &mut self,
-        mode: BodyMode,
-        body: &mut R,
-        size: Option<u64>,
-        buf: &mut [u8],
-    ) {
-        let mut sent = 0u64;
-        match mode {
-            BodyMode::Data => loop {
-                let n = match body.read(buf).await {
-                    Ok(n) => n,
-                    Err(e) => return self.body_failed(e).await,
-                };
-                if n == 0 {
-                    // The rest of the content and the final dot leave in one write.
-                    self.core.body_end();
-                    self.drive().await;
-                    self.progress(sent, size);
-                    return;
-                }
-                self.core.body_data(&buf[..n]);
-                sent += n as u64;
-                if self.core.output_len() >= BLOCK {
-                    if let Err(loss) = self.flush(self.config.timeouts.data_block).await {
-                        self.core.link_lost(loss);
-                        self.drive().await;
-                        return;
-                    }
-                    self.progress(sent, size);
-                }
-            },
-            BodyMode::Bdat => {
-                let mut current = match read_full(body, buf).await {
-                    Ok(n) => buf[..n].to_vec(),
-                    Err(e) => return self.body_failed(e).await,
-                };
-                loop {
-                    let next = if current.len() < BLOCK {
-                        Vec::new()
-                    } else {
-                        match read_full(body, buf).await {
-                            Ok(n) => buf[..n].to_vec(),
-                            Err(e) => return self.body_failed(e).await,
-                        }
-                    };
-                    let last = next.is_empty();
-                    self.core.bdat_chunk(&current, last);
-                    sent += current.len() as u64;
-                    self.drive().await;
-                    self.progress(sent, size);
-                    if last || !matches!(self.core.wait(), Wait::Body(_)) {
-                        return;
-                    }
-                    current = next;
-                }
-            }
-        }
-    }
-
-    async fn body_failed(&mut self, error: std::io::Error) {
-        tracing::warn!(%error, "reading the message failed: dropping the connection");
-        self.core.body_failed(error);
-        self.close_stream().await;
-    }
-
-    fn progress(&self, sent: u64, total: Option<u64>) {
-        if let Some(observer) = &self.observer {
-            observer.event(&Event::BytesSent { sent, total });
-        }
-    }
-
     /// Notices, without waiting, a server that closed the idle session (421 or end of stream).
     fn notice_idle_close(&mut self) {
         if !matches!(self.core.wait(), Wait::Ready) {
@@ -429,84 +346,4 @@ impl Session {
             let _ = timeout(Duration::from_secs(1), stream.shutdown()).await;
         }
     }
-}
-
-async fn read_full<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        let n = reader.read(&mut buf[filled..]).await?;
-        if n == 0 {
-            break;
-        }
-        filled += n;
-    }
-    Ok(filled)
-}
-
-async fn connect_tcp(config: &ClientConfig) -> Result<TcpStream, Error> {
-    let address = format!("{}:{}", config.host, config.port);
-    let host = config.host.trim_start_matches('[').trim_end_matches(']');
-    let connect_error = |source| Error::Connect {
-        address: address.clone(),
-        source,
-    };
-    let attempt = async {
-        let mut last = None;
-        for addr in tokio::net::lookup_host((host, config.port)).await? {
-            match TcpStream::connect(addr).await {
-                Ok(tcp) => return Ok(tcp),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| std::io::Error::other("host name resolved to no address")))
-    };
-    let tcp = match timeout(config.timeouts.connect, attempt).await {
-        Ok(result) => result.map_err(connect_error)?,
-        Err(_) => {
-            return Err(Error::Timeout {
-                phase: Phase::Connect,
-            });
-        }
-    };
-    // Small command groups and the final dot must never wait on Nagle's algorithm.
-    tcp.set_nodelay(true).map_err(connect_error)?;
-    Ok(tcp)
-}
-
-type TlsSetup = (
-    Arc<rustls::ClientConfig>,
-    rustls_pki_types::ServerName<'static>,
-);
-
-async fn handshake(
-    tcp: TcpStream,
-    tls: Option<&TlsSetup>,
-    limit: Duration,
-) -> Result<Stream, Error> {
-    let Some((config, name)) = tls else {
-        return Err(Error::tls("TLS is not configured"));
-    };
-    let connector = tokio_rustls::TlsConnector::from(config.clone());
-    match timeout(limit, connector.connect(name.clone(), tcp)).await {
-        Ok(Ok(stream)) => Ok(Stream::Tls(Box::new(stream))),
-        Ok(Err(e)) => Err(Error::Tls {
-            message: "handshake failed".into(),
-            source: Some(Box::new(e)),
-        }),
-        Err(_) => Err(Error::Timeout {
-            phase: Phase::TlsHandshake,
-        }),
-    }
-}
-
-fn fresh_nonce() -> String {
-    use ring::rand::SecureRandom;
-    let mut bytes = [0u8; 18];
-    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        bytes[..16].copy_from_slice(&t.as_nanos().to_le_bytes());
-    }
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
