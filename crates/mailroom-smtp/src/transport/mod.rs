@@ -76,6 +76,7 @@ impl Session {
             _ => Some((tls::client_config(config)?, tls::server_name(config)?)),
         };
         notify(Event::State(SessionState::Connecting));
+        tracing::debug!(host = %config.host, port = config.port, tls = ?config.tls, "connecting");
         let tcp = connect_tcp(config).await?;
         let local = tcp.local_addr().map_err(|source| Error::Io {
             phase: Phase::Connect,
@@ -115,7 +116,17 @@ impl Session {
         };
         session.drive().await;
         match session.core.wait() {
-            Wait::Ready => Ok(session),
+            Wait::Ready => {
+                let caps = session.core.capabilities();
+                tracing::debug!(
+                    tls = session.core.tls_active(),
+                    pipelining = caps.pipelining(),
+                    chunking = caps.chunking(),
+                    size_limit = ?caps.size_limit(),
+                    "session ready"
+                );
+                Ok(session)
+            }
             _ => {
                 session.close_stream().await;
                 Err(session.core.take_failure().unwrap_or(Error::Closed {
@@ -164,6 +175,16 @@ impl Session {
             self.stream_body(mode, &mut body, size).await;
         }
         let result = self.core.take_outcome();
+        match &result {
+            Some(Ok(delivery)) => tracing::debug!(
+                recipients = delivery.recipients.len(),
+                accepted = delivery.accepted().count(),
+                data = ?delivery.data_code(),
+                "transaction finished"
+            ),
+            Some(Err(error)) => tracing::debug!(%error, "transaction failed"),
+            None => {}
+        }
         if !self.core.is_open() {
             self.close_stream().await;
         }
