@@ -34,14 +34,15 @@ impl Session {
                     Err(e) => return self.body_failed(e).await,
                 };
                 if n == 0 {
-                    // The rest of the content and the final dot leave in one write.
+                    // The last content still buffered and the final dot leave in one write:
+                    // the dot never goes out alone.
                     self.core.body_end();
                     self.drive().await;
                     self.progress(sent, size);
                     return;
                 }
-                self.core.body_data(&buf[..n]);
-                sent += n as u64;
+                // Earlier content is written only once more has been read, so the tail of the
+                // message is always still buffered when the end is seen.
                 if self.core.output_len() >= BLOCK {
                     if let Err(loss) = self.flush(self.config.timeouts.data_block).await {
                         self.core.link_lost(loss);
@@ -50,6 +51,8 @@ impl Session {
                     }
                     self.progress(sent, size);
                 }
+                self.core.body_data(&buf[..n]);
+                sent += n as u64;
             },
             BodyMode::Bdat => {
                 let mut current = match read_full(body, buf).await {

@@ -53,6 +53,7 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     /// Connects, reads the greeting, says EHLO, secures the link and authenticates.
+    #[tracing::instrument(name = "smtp_connect", skip_all, fields(host = %config.host, port = config.port))]
     pub async fn connect(
         config: &ClientConfig,
         observer: Option<Arc<dyn Observer>>,
@@ -157,6 +158,11 @@ impl Session {
     ///
     /// A refused MAIL FROM and a 421 are an `Err`; so is any failure before a recipient was
     /// accepted. Per-recipient results and the content's fate are in the `Delivery`.
+    #[tracing::instrument(
+        name = "smtp_send",
+        skip_all,
+        fields(host = %self.config.host, recipients = envelope.recipients.len(), size)
+    )]
     pub async fn send<R: AsyncRead + Unpin>(
         &mut self,
         envelope: &Envelope,
