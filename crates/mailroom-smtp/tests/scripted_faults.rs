@@ -237,3 +237,35 @@ async fn big_message_reports_progress_in_blocks() {
     drop(session);
     assert!(server.client_bytes().await.ends_with("qqq\r\n.\r\n"));
 }
+
+#[tokio::test]
+async fn send_cancelled_midway_leaves_a_session_that_reopens() {
+    let mut first = ehlo(EHLO);
+    first.extend([
+        Expect("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"),
+        Silence,
+    ]);
+    let mut second = ehlo(EHLO);
+    second.extend([
+        Expect("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"),
+        Reply("250 ok\r\n250 ok\r\n354 go\r\n"),
+        Expect("again\r\n.\r\n"),
+        Reply("250 ok\r\n"),
+    ]);
+    let server = serve_many(vec![first, second]).await;
+    let mut session = Session::connect(&server.config(), None).await.unwrap();
+    let envelope = Envelope::new("a@example.org", ["b@example.org"]);
+    let cancelled = tokio::time::timeout(
+        std::time::Duration::from_millis(200),
+        session.send(&envelope, &b"first"[..], None),
+    )
+    .await;
+    assert!(
+        cancelled.is_err(),
+        "the send should still have been waiting"
+    );
+    let delivery = session.send(&envelope, &b"again"[..], None).await.unwrap();
+    assert!(delivery.is_accepted());
+    drop(session);
+    assert_eq!(server.connections().await.len(), 2);
+}

@@ -158,6 +158,9 @@ impl Session {
     ///
     /// A refused MAIL FROM and a 421 are an `Err`; so is any failure before a recipient was
     /// accepted. Per-recipient results and the content's fate are in the `Delivery`.
+    ///
+    /// A session the server closed is reopened first. If a previous `send` was cancelled
+    /// midway (its future dropped), that connection is abandoned and a new one opened.
     #[tracing::instrument(
         name = "smtp_send",
         skip_all,
@@ -169,6 +172,10 @@ impl Session {
         mut body: R,
         size: Option<u64>,
     ) -> Result<Delivery, Error> {
+        if self.stream.is_some() && !matches!(self.core.wait(), Wait::Ready | Wait::Closed) {
+            tracing::debug!("previous send was interrupted: abandoning the connection");
+            self.stream = None;
+        }
         self.notice_idle_close();
         if !self.is_open() {
             tracing::debug!("session closed by the server: reconnecting");
