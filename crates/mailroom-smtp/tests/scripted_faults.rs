@@ -269,3 +269,25 @@ async fn send_cancelled_midway_leaves_a_session_that_reopens() {
     drop(session);
     assert_eq!(server.connections().await.len(), 2);
 }
+
+#[tokio::test]
+async fn closing_during_the_reset_keeps_the_settled_recipient_results() {
+    let mut script = ehlo(EHLO);
+    script.extend([
+        Expect("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"),
+        Reply("250 ok\r\n550 5.1.1 no such user\r\n554 no valid recipients\r\n"),
+        Expect("RSET\r\n"),
+        Reply("421 4.3.0 bye now\r\n"),
+        Close,
+    ]);
+    let server = serve(script).await;
+    let mut session = Session::connect(&server.config(), None).await.unwrap();
+    let envelope = Envelope::new("a@example.org", ["b@example.org"]);
+    let delivery = session.send(&envelope, &b"x"[..], None).await.unwrap();
+    assert!(matches!(delivery.data, DataOutcome::NotAttempted));
+    assert_eq!(
+        delivery.recipients[0].status,
+        mailroom_smtp::RecipientStatus::Rejected
+    );
+    assert!(!session.is_open());
+}

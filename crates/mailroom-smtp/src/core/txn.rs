@@ -90,12 +90,24 @@ impl Txn {
         Delivery { recipients, data }
     }
 
-    /// The link failed: after the final dot the outcome is unknown, before it an error.
+    /// The result once every reply that decides it has arrived.
+    fn result(mut self) -> Result<Delivery, Error> {
+        match self.mail_error.take() {
+            Some(error) => Err(error),
+            None => {
+                let data = self.data.take().unwrap_or(DataOutcome::NotAttempted);
+                Ok(self.delivery(data))
+            }
+        }
+    }
+
+    /// The link failed: after the final dot the outcome is unknown; while resetting after a
+    /// failed transaction the result is already known; before that it is an error.
     pub(super) fn link_lost(self, error: Error) -> Result<Delivery, Error> {
-        if self.expect.front() == Some(&Expect::DataEnd) {
-            Ok(self.delivery(DataOutcome::Unknown(error)))
-        } else {
-            Err(error)
+        match self.expect.front() {
+            Some(Expect::DataEnd) => Ok(self.delivery(DataOutcome::Unknown(error))),
+            Some(Expect::RsetAfter) => self.result(),
+            _ => Err(error),
         }
     }
 }
@@ -166,6 +178,12 @@ impl Core {
         };
         if reply.code == 421 {
             // The server is closing: nothing more can happen in this session.
+            if expect == Expect::RsetAfter {
+                // The transaction's result was settled before the RSET.
+                self.finish();
+                self.state = State::Closed;
+                return;
+            }
             let txn = self.txn.take();
             self.state = State::Closed;
             self.outcome = Some(match txn {
@@ -292,18 +310,12 @@ impl Core {
     }
 
     fn finish(&mut self) {
-        let Some(mut txn) = self.txn.take() else {
+        let Some(txn) = self.txn.take() else {
             return;
         };
         self.rset_due = !txn.rset_sent;
         self.state = State::Ready;
         self.events.push(Event::State(SessionState::Ready));
-        self.outcome = Some(match txn.mail_error.take() {
-            Some(error) => Err(error),
-            None => {
-                let data = txn.data.take().unwrap_or(DataOutcome::NotAttempted);
-                Ok(txn.delivery(data))
-            }
-        });
+        self.outcome = Some(txn.result());
     }
 }
