@@ -19,7 +19,7 @@ use crate::delivery::Delivery;
 use crate::envelope::{Envelope, check_argument};
 use crate::error::{Error, Phase};
 use crate::event::{Event, Observer, SessionState};
-use connect::{connect_tcp, fresh_nonce, handshake};
+use connect::{TlsSetup, connect_tcp, fresh_nonce, handshake};
 use stream::Stream;
 
 /// Content is read and written in blocks of this size (also the BDAT chunk size).
@@ -39,6 +39,8 @@ pub struct Session {
     read_buf: Box<[u8]>,
     /// Reused between messages for reading content.
     body_buf: Vec<u8>,
+    /// rustls configuration and server name, built once per connection.
+    tls: Option<TlsSetup>,
 }
 
 impl std::fmt::Debug for Session {
@@ -87,14 +89,12 @@ impl Session {
             .ehlo_name
             .clone()
             .unwrap_or_else(|| tls::default_ehlo_name(local));
-        let mut stream = Stream::Plain(tcp);
-        if config.tls == TlsMode::Implicit {
+        let stream = if config.tls == TlsMode::Implicit {
             notify(Event::State(SessionState::Tls));
-            let Stream::Plain(tcp) = stream else {
-                unreachable!("fresh stream is plain")
-            };
-            stream = handshake(tcp, tls.as_ref(), config.timeouts.connect).await?;
-        }
+            handshake(tcp, tls.as_ref(), config.timeouts.connect).await?
+        } else {
+            Stream::Plain(tcp)
+        };
         let core = Core::new(
             CoreConfig {
                 ehlo_name,
@@ -114,6 +114,7 @@ impl Session {
             core,
             read_buf: vec![0; 16 * 1024].into_boxed_slice(),
             body_buf: Vec::new(),
+            tls,
         };
         session.drive().await;
         match session.core.wait() {
@@ -323,16 +324,9 @@ impl Session {
     }
 
     async fn start_tls(&mut self) {
-        let tls = match (
-            tls::client_config(&self.config),
-            tls::server_name(&self.config),
-        ) {
-            (Ok(c), Ok(n)) => (c, n),
-            (Err(e), _) | (_, Err(e)) => return self.core.link_lost(LinkLoss::Tls(e)),
-        };
         match self.stream.take() {
             Some(Stream::Plain(tcp)) => {
-                match handshake(tcp, Some(&tls), self.config.timeouts.connect).await {
+                match handshake(tcp, self.tls.as_ref(), self.config.timeouts.connect).await {
                     Ok(stream) => {
                         self.stream = Some(stream);
                         self.core.tls_established();
