@@ -1,5 +1,7 @@
-//! Opening the link: TCP with TCP_NODELAY, the TLS handshake, and the SCRAM nonce.
+//! Opening the link: TCP with TCP_NODELAY, the TLS handshake, the default EHLO name and the
+//! SCRAM nonce.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,4 +79,51 @@ pub(super) fn fresh_nonce() -> String {
         bytes[..16].copy_from_slice(&t.as_nanos().to_le_bytes());
     }
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The default EHLO name: the host's FQDN, else an address literal of the local address.
+pub(crate) fn default_ehlo_name(local: SocketAddr) -> String {
+    // A short host name is not resolved to its FQDN (no canonical-name lookup): such hosts
+    // announce an address literal instead.
+    if let Some(name) = hostname::get().ok().and_then(|h| h.into_string().ok()) {
+        let valid = name.contains('.')
+            && !name.starts_with('.')
+            && !name.ends_with('.')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+        if valid {
+            return name;
+        }
+    }
+    address_literal(local.ip())
+}
+
+/// `[192.0.2.1]`, `[IPv6:2001:db8::1]`; an IPv4-mapped IPv6 address is written as IPv4.
+pub(crate) fn address_literal(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("[{v4}]"),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("[{v4}]"),
+            None => format!("[IPv6:{v6}]"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_literals_follow_rfc_5321() {
+        assert_eq!(address_literal("192.0.2.7".parse().unwrap()), "[192.0.2.7]");
+        assert_eq!(
+            address_literal("2001:db8::1".parse().unwrap()),
+            "[IPv6:2001:db8::1]"
+        );
+        assert_eq!(
+            address_literal("::ffff:192.0.2.7".parse().unwrap()),
+            "[192.0.2.7]"
+        );
+    }
 }

@@ -88,7 +88,7 @@ impl Session {
         let ehlo_name = config
             .ehlo_name
             .clone()
-            .unwrap_or_else(|| tls::default_ehlo_name(local));
+            .unwrap_or_else(|| connect::default_ehlo_name(local));
         let stream = if config.tls == TlsMode::Implicit {
             notify(Event::State(SessionState::Tls));
             handshake(tcp, tls.as_ref(), config.timeouts.connect).await?
