@@ -291,3 +291,15 @@ async fn closing_during_the_reset_keeps_the_settled_recipient_results() {
     );
     assert!(!session.is_open());
 }
+
+#[tokio::test]
+async fn ip_address_host_is_verified_against_the_certificate_ip() {
+    let mut script = tls_opening("250 mx.test\r\n");
+    script.extend([Expect("QUIT\r\n"), Reply("221 bye\r\n")]);
+    let server = serve(script).await;
+    let mut config = server.tls_config();
+    config.tls_server_name = None;
+    let session = Session::connect(&config, None).await.unwrap();
+    assert!(session.is_tls());
+    session.quit().await.unwrap();
+}
