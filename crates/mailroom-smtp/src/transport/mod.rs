@@ -157,8 +157,15 @@ impl Session {
     /// Sends one message: `body` is the raw RFC 5322 message with any line endings, streamed;
     /// `size` (its length in bytes, if known) feeds SIZE and progress events.
     ///
-    /// A refused MAIL FROM and a 421 are an `Err`; so is any failure before a recipient was
-    /// accepted. Per-recipient results and the content's fate are in the `Delivery`.
+    /// `Ok(Delivery)` holds each recipient's answer and the content's fate: refused
+    /// recipients, `DataOutcome::NotAttempted` when none was accepted, a refusal of the content
+    /// (a 421 after the final dot included, which also closes the session), and
+    /// `DataOutcome::Unknown` when the link failed after the final dot.
+    ///
+    /// `Err` when the transaction could not run: input refused before anything was written
+    /// (CR, LF or NUL in an argument, SIZE limit, a missing SMTPUTF8, 8BITMIME or
+    /// REQUIRETLS), a refused MAIL FROM, a 421 before the final dot (the session is then
+    /// closed and everything pending is transient), a timeout or a lost link before it.
     ///
     /// A session the server closed is reopened first. If a previous `send` was cancelled
     /// midway (its future dropped), that connection is abandoned and a new one opened.
