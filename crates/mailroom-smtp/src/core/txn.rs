@@ -199,11 +199,10 @@ impl Core {
         }
         match expect {
             Expect::Rset => {
-                if !reply.is_positive() && txn.mail_error.is_none() {
-                    txn.mail_error = Some(Error::Rejected {
-                        phase: Phase::Rset,
-                        reply,
-                    });
+                // The previous transaction had ended cleanly, so a server that refuses this
+                // RSET has nothing to reset: MAIL's own reply decides.
+                if !reply.is_positive() {
+                    tracing::debug!(code = reply.code, "RSET between transactions refused");
                 }
             }
             Expect::Mail => {
