@@ -12,13 +12,13 @@ fi
 work="$(mktemp -d)"
 cd "$work"
 chmod 777 "$work"
-apt-get download exim4-daemon-heavy
+apt-get download exim4-daemon-heavy || { apt-get update && apt-get download exim4-daemon-heavy; }
 deb="$(ls exim4-daemon-heavy_*.deb)"
 # Its shared-library dependencies, less the exim4 packages and debconf.
 deps="$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/(.*//; s/|.*//; s/ //g' \
     | grep -v -e '^exim4' -e '^debconf' -e '^$')"
 # shellcheck disable=SC2086
-apt-get install -y --no-install-recommends $deps
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $deps
 mkdir -p "$prefix"
 dpkg -x "$deb" "$prefix"
 getent passwd Debian-exim >/dev/null || \
