@@ -55,6 +55,10 @@ fn main() {
         .unwrap();
     let started = Instant::now();
     let accepted: usize = runtime.block_on(async {
+        if sessions == 1 {
+            // One session runs on the runtime's own thread, no task hand-offs.
+            return run(config.clone(), messages, body.clone()).await;
+        }
         let mut tasks = Vec::new();
         for i in 0..sessions {
             let share = messages / sessions + usize::from(i < messages % sessions);

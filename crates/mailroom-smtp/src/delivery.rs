@@ -54,6 +54,14 @@ impl Delivery {
         matches!(self.data, DataOutcome::Accepted(_))
     }
 
+    /// The reply code for the content, if the server gave one.
+    pub fn data_code(&self) -> Option<u16> {
+        match &self.data {
+            DataOutcome::Accepted(reply) | DataOutcome::Rejected(reply) => Some(reply.code),
+            DataOutcome::NotAttempted | DataOutcome::Unknown(_) => None,
+        }
+    }
+
     /// The recipients whose status is `Accepted` (the message reached them only when the data
     /// outcome is `Accepted`).
     pub fn accepted(&self) -> impl Iterator<Item = &RecipientOutcome> {

@@ -27,11 +27,13 @@ pub fn parse_replies(data: &[u8]) -> usize {
 }
 
 /// Drives a whole session core (open, two transactions, QUIT) with arbitrary server bytes.
-/// The first byte picks settings; the rest is cut into reads.
-pub fn drive_session(data: &[u8]) {
+/// The first byte picks settings; the rest is cut into reads at each 0xff byte. Returns how many messages the
+/// server accepted.
+pub fn drive_session(data: &[u8]) -> usize {
     let Some((&flags, rest)) = data.split_first() else {
-        return;
+        return 0;
     };
+    let mut accepted = 0;
     let config = CoreConfig {
         ehlo_name: "client.example".into(),
         tls: if flags & 1 == 0 {
@@ -53,7 +55,7 @@ pub fn drive_session(data: &[u8]) {
     envelope.body_8bit = flags & 16 != 0;
     let mut transactions = 0;
     let mut steps = 0;
-    let mut input = rest.chunks(61);
+    let mut input = rest.split(|&b| b == 0xff);
     loop {
         steps += 1;
         assert!(steps < 100_000, "core does not make progress");
@@ -71,7 +73,9 @@ pub fn drive_session(data: &[u8]) {
             }
             Wait::Body(crate::core::BodyMode::Bdat) => core.bdat_chunk(b"Subject: x\n\nbody", true),
             Wait::Ready => {
-                let _ = core.take_outcome();
+                if let Some(Ok(delivery)) = core.take_outcome() {
+                    accepted += usize::from(delivery.is_accepted());
+                }
                 if transactions == 2 {
                     core.quit();
                 } else {
@@ -79,8 +83,37 @@ pub fn drive_session(data: &[u8]) {
                     let _ = core.begin(&envelope, Some(100));
                 }
             }
-            Wait::Closed => return,
+            Wait::Closed => return accepted,
         }
         let _ = core.take_events();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_well_formed_dialog_runs_to_the_end() {
+        let mut data = vec![1u8 | 8];
+        data.extend_from_slice(b"220 hi\r\n\xff250-mx\r\n250 PIPELINING\r\n\xff");
+        data.extend_from_slice(b"250 ok\r\n250 ok\r\n550 no\r\n354 go\r\n\xff250 queued\r\n\xff");
+        data.extend_from_slice(b"250 reset\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n\xff");
+        data.extend_from_slice(b"250 queued\r\n\xff221 bye\r\n");
+        assert_eq!(drive_session(&data), 2);
+        assert_eq!(parse_replies(b"250-a\r\n250 b\r\n354 go\r\n"), 2);
+    }
+
+    #[test]
+    fn hostile_inputs_do_not_panic() {
+        for seed in [
+            &b""[..],
+            b"\x00",
+            b"\x02220 x\r\n250 AUTH PLAIN\r\n334 \r\n334 zz\r\n",
+            b"\x00\xff\xfe",
+        ] {
+            drive_session(seed);
+            parse_replies(seed);
+        }
     }
 }

@@ -4,6 +4,28 @@
 //! [`Session::send`] runs one transaction per message and reports per-recipient outcomes;
 //! the session is reused for the next message. The protocol logic lives in a private
 //! state machine that does no I/O; the transport only moves bytes and keeps time.
+//!
+//! ```no_run
+//! use mailroom_smtp::{ClientConfig, Credentials, Envelope, Session};
+//!
+//! # async fn demo() -> Result<(), mailroom_smtp::Error> {
+//! let mut config = ClientConfig::new("mail.example.org", 587); // STARTTLS required
+//! config.credentials = Some(Credentials::new("alice", "secret"));
+//! let mut session = Session::connect(&config, None).await?;
+//! let envelope = Envelope::new("alice@example.org", ["bob@example.net"]);
+//! let message = b"Subject: hi\n\nHello Bob\n"; // any line endings; dot-stuffed on the way
+//! let delivery = session.send(&envelope, &message[..], Some(message.len() as u64)).await?;
+//! for outcome in &delivery.recipients {
+//!     println!("{}: {:?} ({})", outcome.address, outcome.status, outcome.reply);
+//! }
+//! session.quit().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Errors say who was at fault ([`ErrorKind`]) and whether a retry can help
+//! ([`Error::is_transient`]). A link lost after the final dot is not an error but
+//! [`DataOutcome::Unknown`]: the message may have been delivered and must not be resent blindly.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -19,6 +41,7 @@ mod event;
 mod reply;
 mod transport;
 
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
 

@@ -147,6 +147,7 @@ impl ReplyParser {
     }
 
     /// Bytes received but not yet consumed.
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn buffered_len(&self) -> usize {
         self.buf.len()
     }

@@ -182,6 +182,11 @@ async fn mail_from_refusal_is_an_error_and_resets() {
         err.to_string(),
         "server refused MAIL FROM: 550 5.7.1 sender denied"
     );
+    let enhanced = err.reply().unwrap().enhanced.unwrap();
+    assert_eq!(
+        (enhanced.class, enhanced.subject, enhanced.detail),
+        (5, 7, 1)
+    );
     assert!(session.is_open());
     drop(session);
     assert!(!server.client_bytes().await.contains("RCPT"));
@@ -275,4 +280,27 @@ async fn crlf_in_an_address_is_refused_before_anything_is_written() {
     );
     session.quit().await.unwrap();
     assert_eq!(server.client_bytes().await, "EHLO client.test\r\nQUIT\r\n");
+}
+
+#[tokio::test]
+async fn legacy_auth_equals_form_is_understood() {
+    let server = serve(vec![
+        Reply("220 mx.test\r\n"),
+        Expect("EHLO client.test\r\n"),
+        Reply("250-mx.test\r\n250 AUTH=LOGIN\r\n"),
+        Expect("AUTH LOGIN\r\n"),
+        Reply("334 VXNlcm5hbWU6\r\n"),
+        Expect("YWxpY2U=\r\n"),
+        Reply("334 UGFzc3dvcmQ6\r\n"),
+        Expect("czNjcmV0\r\n"),
+        Reply("235 ok\r\n"),
+    ])
+    .await;
+    let mut config = server.config();
+    config.credentials = Some(mailroom_smtp::Credentials::new("alice", "s3cret"));
+    let session = Session::connect(&config, None).await.unwrap();
+    assert_eq!(
+        session.capabilities().auth_mechanisms(),
+        [mailroom_smtp::Mechanism::Login]
+    );
 }

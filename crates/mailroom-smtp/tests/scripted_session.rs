@@ -290,3 +290,36 @@ async fn greeting_421_is_a_closed_error() {
     assert_eq!(err.kind(), ErrorKind::Closed);
     assert!(err.is_transient());
 }
+
+#[tokio::test]
+async fn trickled_reply_cannot_stretch_the_timeout() {
+    let mut script = ehlo("250 mx.test\r\n");
+    script.extend([
+        Expect("MAIL FROM:<a@example.org>\r\n"),
+        common::Step::Trickle("250 2.1.0 sender ok, slowly\r\n", Duration::from_millis(60)),
+    ]);
+    let server = serve(script).await;
+    let mut config = server.config();
+    config.timeouts.mail = Duration::from_millis(500);
+    let mut session = Session::connect(&config, None).await.unwrap();
+    let envelope = Envelope::new("a@example.org", ["b@example.org"]);
+    let started = std::time::Instant::now();
+    let err = session.send(&envelope, &b"x"[..], None).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert_eq!(err.phase(), Some(Phase::MailFrom));
+    assert!(started.elapsed() < Duration::from_millis(1500));
+}
+
+#[tokio::test]
+async fn control_characters_in_settings_are_refused_before_connecting() {
+    // Nothing listens on this configuration's port: an Input error proves no connect happened.
+    let mut config = mailroom_smtp::ClientConfig::new("127.0.0.1", 9);
+    config.tls = mailroom_smtp::TlsMode::None;
+    config.ehlo_name = Some("client.test\r\nMAIL FROM:<x@y>".into());
+    let err = Session::connect(&config, None).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Input);
+    config.ehlo_name = Some("client.test".into());
+    config.credentials = Some(mailroom_smtp::Credentials::new("al\0ice", "pw"));
+    let err = Session::connect(&config, None).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Input);
+}

@@ -4,7 +4,9 @@
 //! what it reads to [`Core::receive`] (or reports [`Core::link_lost`]). No I/O happens here, so
 //! the same core serves one-off sends, long sessions, the tests and the fuzzers.
 
+mod content;
 mod open;
+mod params;
 mod txn;
 
 use std::sync::Arc;
@@ -91,6 +93,8 @@ pub(crate) struct Core {
     failure: Option<Error>,
     /// Result of the last transaction, until taken.
     outcome: Option<Result<Delivery, Error>>,
+    /// Complete replies received so far (each one restarts the reply timer).
+    replies_seen: u64,
 }
 
 impl Core {
@@ -108,6 +112,7 @@ impl Core {
             rset_due: false,
             failure: None,
             outcome: None,
+            replies_seen: 0,
         }
     }
 
@@ -162,6 +167,11 @@ impl Core {
         !matches!(self.state, State::Closed | State::ExpectQuit)
     }
 
+    /// How many complete replies have been received.
+    pub(crate) fn replies_seen(&self) -> u64 {
+        self.replies_seen
+    }
+
     /// Whether TLS protects the session.
     pub(crate) fn tls_active(&self) -> bool {
         self.tls_active
@@ -179,6 +189,7 @@ impl Core {
             }
             match self.parser.next_reply() {
                 Ok(Some(reply)) => {
+                    self.replies_seen += 1;
                     self.record_reply(&reply);
                     let written = self.out.len();
                     self.handle_reply(reply);

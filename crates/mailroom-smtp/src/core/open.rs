@@ -125,7 +125,7 @@ impl Core {
     }
 
     fn start_auth(&mut self) {
-        let Some(credentials) = self.config.credentials.clone() else {
+        let Some(credentials) = self.config.credentials.take() else {
             self.become_ready();
             return;
         };

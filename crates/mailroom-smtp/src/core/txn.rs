@@ -5,9 +5,9 @@ use std::collections::VecDeque;
 use super::{Core, State, Wait};
 use crate::body::BodyEncoder;
 use crate::delivery::{DataOutcome, Delivery, RecipientOutcome, RecipientStatus};
-use crate::envelope::{DsnNotify, DsnReturn, Envelope, check_argument, orcpt, wire_address, xtext};
+use crate::envelope::Envelope;
 use crate::error::{Error, Phase};
-use crate::event::{Direction, Event, SessionState};
+use crate::event::{Event, SessionState};
 use crate::reply::Reply;
 
 /// How the transport streams the content.
@@ -21,7 +21,7 @@ pub(crate) enum BodyMode {
 
 /// A reply the transaction still waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Expect {
+pub(super) enum Expect {
     Rset,
     Mail,
     Rcpt(usize),
@@ -48,19 +48,19 @@ impl Expect {
 }
 
 pub(super) struct Txn {
-    recipients: Vec<String>,
-    mail_line: Option<String>,
-    rcpt_lines: Vec<String>,
-    outcomes: Vec<Option<RecipientOutcome>>,
-    expect: VecDeque<Expect>,
-    next_rcpt: usize,
-    chunking: bool,
-    data_sent: bool,
-    mail_error: Option<Error>,
-    data: Option<DataOutcome>,
-    body: Option<BodyEncoder>,
-    body_bytes: u64,
-    rset_sent: bool,
+    pub(super) recipients: Vec<String>,
+    pub(super) mail_line: Option<String>,
+    pub(super) rcpt_lines: Vec<String>,
+    pub(super) outcomes: Vec<Option<RecipientOutcome>>,
+    pub(super) expect: VecDeque<Expect>,
+    pub(super) next_rcpt: usize,
+    pub(super) chunking: bool,
+    pub(super) data_sent: bool,
+    pub(super) mail_error: Option<Error>,
+    pub(super) data: Option<DataOutcome>,
+    pub(super) body: Option<BodyEncoder>,
+    pub(super) body_bytes: u64,
+    pub(super) rset_sent: bool,
 }
 
 impl Txn {
@@ -90,32 +90,26 @@ impl Txn {
         Delivery { recipients, data }
     }
 
-    /// The link failed: after the final dot the outcome is unknown, before it an error.
-    pub(super) fn link_lost(self, error: Error) -> Result<Delivery, Error> {
-        if self.expect.front() == Some(&Expect::DataEnd) {
-            Ok(self.delivery(DataOutcome::Unknown(error)))
-        } else {
-            Err(error)
+    /// The result once every reply that decides it has arrived.
+    fn result(mut self) -> Result<Delivery, Error> {
+        match self.mail_error.take() {
+            Some(error) => Err(error),
+            None => {
+                let data = self.data.take().unwrap_or(DataOutcome::NotAttempted);
+                Ok(self.delivery(data))
+            }
         }
     }
-}
 
-fn dsn_notify(notify: &[DsnNotify]) -> Result<String, Error> {
-    if notify.contains(&DsnNotify::Never) && notify.len() > 1 {
-        return Err(Error::input(
-            "DSN NOTIFY=NEVER cannot be combined with other values",
-        ));
+    /// The link failed: after the final dot the outcome is unknown; while resetting after a
+    /// failed transaction the result is already known; before that it is an error.
+    pub(super) fn link_lost(self, error: Error) -> Result<Delivery, Error> {
+        match self.expect.front() {
+            Some(Expect::DataEnd) => Ok(self.delivery(DataOutcome::Unknown(error))),
+            Some(Expect::RsetAfter) => self.result(),
+            _ => Err(error),
+        }
     }
-    let names: Vec<&str> = notify
-        .iter()
-        .map(|n| match n {
-            DsnNotify::Never => "NEVER",
-            DsnNotify::Success => "SUCCESS",
-            DsnNotify::Failure => "FAILURE",
-            DsnNotify::Delay => "DELAY",
-        })
-        .collect();
-    Ok(names.join(","))
 }
 
 impl Core {
@@ -177,95 +171,6 @@ impl Core {
         Ok(())
     }
 
-    fn prepare(
-        &self,
-        envelope: &Envelope,
-        size: Option<u64>,
-    ) -> Result<(String, Vec<String>), Error> {
-        if envelope.recipients.is_empty() {
-            return Err(Error::input("the envelope has no recipient"));
-        }
-        let from = wire_address("sender", &envelope.from)?;
-        let rcpts = envelope
-            .recipients
-            .iter()
-            .map(|r| {
-                if r.is_empty() {
-                    Err(Error::input("empty recipient"))
-                } else {
-                    wire_address("recipient", r)
-                }
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let disable = self.config.disable;
-        let caps = &self.caps;
-        let utf8_local = std::iter::once(&from).chain(&rcpts).find(|a| a.needs_utf8);
-        let mut mail = format!("MAIL FROM:<{}>", from.text);
-        if utf8_local.is_some() || envelope.smtputf8 {
-            if !caps.smtputf8() || disable.smtputf8 {
-                return Err(Error::Unsupported {
-                    message: match utf8_local {
-                        Some(a) => format!("SMTPUTF8 is needed for the address {:?}", a.text),
-                        None => "SMTPUTF8 is needed for the message headers".into(),
-                    },
-                });
-            }
-            mail.push_str(" SMTPUTF8");
-        }
-        if envelope.body_8bit {
-            if !caps.eight_bit_mime() || disable.eight_bit_mime {
-                return Err(Error::Unsupported {
-                    message: "8BITMIME is needed for the content".into(),
-                });
-            }
-            mail.push_str(" BODY=8BITMIME");
-        }
-        if let (Some(limit), Some(size)) = (caps.size_limit(), size)
-            && size > limit
-        {
-            return Err(Error::TooLarge { size, limit });
-        }
-        if let Some(size) = size.filter(|_| caps.size() && !disable.size) {
-            mail.push_str(&format!(" SIZE={size}"));
-        }
-        if envelope.require_tls {
-            if !self.tls_active || !caps.require_tls() {
-                return Err(Error::Unsupported {
-                    message: "REQUIRETLS was asked for".into(),
-                });
-            }
-            mail.push_str(" REQUIRETLS");
-        }
-        let dsn = envelope.dsn.as_ref().filter(|_| caps.dsn() && !disable.dsn);
-        let mut notify = String::new();
-        if let Some(dsn) = dsn {
-            match dsn.ret {
-                Some(DsnReturn::Full) => mail.push_str(" RET=FULL"),
-                Some(DsnReturn::Headers) => mail.push_str(" RET=HDRS"),
-                None => {}
-            }
-            if let Some(envid) = &dsn.envid {
-                check_argument("ENVID", envid)?;
-                mail.push_str(&format!(" ENVID={}", xtext(envid)));
-            }
-            if !dsn.notify.is_empty() {
-                notify = format!(" NOTIFY={}", dsn_notify(&dsn.notify)?);
-            }
-        }
-        let rcpt_lines = rcpts
-            .iter()
-            .zip(&envelope.recipients)
-            .map(|(wire, original)| {
-                let mut line = format!("RCPT TO:<{}>{notify}", wire.text);
-                if dsn.is_some_and(|d| d.orcpt) {
-                    line.push_str(&format!(" ORCPT={}", orcpt(original)));
-                }
-                line
-            })
-            .collect();
-        Ok((mail, rcpt_lines))
-    }
-
     pub(super) fn on_txn_reply(&mut self, reply: Reply) {
         let Some(txn) = self.txn.as_mut() else { return };
         let Some(expect) = txn.expect.pop_front() else {
@@ -273,6 +178,12 @@ impl Core {
         };
         if reply.code == 421 {
             // The server is closing: nothing more can happen in this session.
+            if expect == Expect::RsetAfter {
+                // The transaction's result was settled before the RSET.
+                self.finish();
+                self.state = State::Closed;
+                return;
+            }
             let txn = self.txn.take();
             self.state = State::Closed;
             self.outcome = Some(match txn {
@@ -288,11 +199,10 @@ impl Core {
         }
         match expect {
             Expect::Rset => {
-                if !reply.is_positive() && txn.mail_error.is_none() {
-                    txn.mail_error = Some(Error::Rejected {
-                        phase: Phase::Rset,
-                        reply,
-                    });
+                // The previous transaction had ended cleanly, so a server that refuses this
+                // RSET has nothing to reset: MAIL's own reply decides.
+                if !reply.is_positive() {
+                    tracing::debug!(code = reply.code, "RSET between transactions refused");
                 }
             }
             Expect::Mail => {
@@ -399,90 +309,12 @@ impl Core {
     }
 
     fn finish(&mut self) {
-        let Some(mut txn) = self.txn.take() else {
+        let Some(txn) = self.txn.take() else {
             return;
         };
         self.rset_due = !txn.rset_sent;
         self.state = State::Ready;
         self.events.push(Event::State(SessionState::Ready));
-        self.outcome = Some(match txn.mail_error.take() {
-            Some(error) => Err(error),
-            None => {
-                let data = txn.data.take().unwrap_or(DataOutcome::NotAttempted);
-                Ok(txn.delivery(data))
-            }
-        });
-    }
-
-    /// Appends a piece of DATA content (any line endings).
-    pub(crate) fn body_data(&mut self, input: &[u8]) {
-        let Some(txn) = self.txn.as_mut() else { return };
-        if txn.chunking || !txn.expect.is_empty() {
-            return;
-        }
-        if let Some(encoder) = txn.body.as_mut() {
-            let before = self.out.len();
-            encoder.encode(input, &mut self.out);
-            txn.body_bytes += (self.out.len() - before) as u64;
-        }
-    }
-
-    /// Ends DATA content: final CRLF if missing, then the `.` line.
-    pub(crate) fn body_end(&mut self) {
-        let Some(txn) = self.txn.as_mut() else { return };
-        if txn.chunking || !txn.expect.is_empty() {
-            return;
-        }
-        if let Some(mut encoder) = txn.body.take() {
-            let before = self.out.len();
-            encoder.finish(&mut self.out);
-            // Content bytes include a final CRLF that `finish` added, not the `.` line.
-            let bytes = txn.body_bytes + (self.out.len() - before - 3) as u64;
-            txn.expect.push_back(Expect::DataEnd);
-            self.transcript(
-                Direction::Client,
-                &format!("[message content: {bytes} bytes]"),
-            );
-            self.transcript(Direction::Client, ".");
-        }
-    }
-
-    /// Sends one BDAT chunk (any line endings); `last` ends the content.
-    pub(crate) fn bdat_chunk(&mut self, input: &[u8], last: bool) {
-        let Some(txn) = self.txn.as_mut() else { return };
-        if !txn.chunking || !txn.expect.is_empty() {
-            return;
-        }
-        let Some(encoder) = txn.body.as_mut() else {
-            return;
-        };
-        let mut chunk = Vec::with_capacity(input.len() + input.len() / 32 + 2);
-        encoder.encode(input, &mut chunk);
-        if last {
-            encoder.finish(&mut chunk);
-            txn.body = None;
-            txn.expect.push_back(Expect::DataEnd);
-        } else {
-            txn.expect.push_back(Expect::Bdat);
-        }
-        let line = format!("BDAT {}{}", chunk.len(), if last { " LAST" } else { "" });
-        self.write_command(&line, None);
-        self.transcript(
-            Direction::Client,
-            &format!("[message content: {} bytes]", chunk.len()),
-        );
-        self.out.extend_from_slice(&chunk);
-    }
-
-    /// Reading the caller's content failed mid-transaction: the connection must be dropped
-    /// without ending the content, so the server discards it.
-    pub(crate) fn body_failed(&mut self, source: std::io::Error) {
-        self.txn = None;
-        self.state = State::Closed;
-        self.out.clear();
-        self.outcome = Some(Err(Error::Io {
-            phase: Phase::Message,
-            source,
-        }));
+        self.outcome = Some(txn.result());
     }
 }

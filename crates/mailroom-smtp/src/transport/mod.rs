@@ -1,5 +1,7 @@
 //! The tokio + rustls transport around the sans-IO core.
 
+mod connect;
+mod content;
 mod stream;
 mod tls;
 
@@ -7,18 +9,17 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use base64::Engine;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
-use tokio::net::TcpStream;
-use tokio::time::timeout;
+use tokio::time::{Instant, timeout, timeout_at};
 
 use crate::caps::Capabilities;
 use crate::config::{ClientConfig, TlsMode};
-use crate::core::{BodyMode, Core, CoreConfig, LinkLoss, Wait};
+use crate::core::{Core, CoreConfig, LinkLoss, Wait};
 use crate::delivery::Delivery;
 use crate::envelope::{Envelope, check_argument};
 use crate::error::{Error, Phase};
 use crate::event::{Event, Observer, SessionState};
+use connect::{TlsSetup, connect_tcp, fresh_nonce, handshake};
 use stream::Stream;
 
 /// Content is read and written in blocks of this size (also the BDAT chunk size).
@@ -36,6 +37,10 @@ pub struct Session {
     stream: Option<Stream>,
     core: Core,
     read_buf: Box<[u8]>,
+    /// Reused between messages for reading content.
+    body_buf: Vec<u8>,
+    /// rustls configuration and server name, built once per connection.
+    tls: Option<TlsSetup>,
 }
 
 impl std::fmt::Debug for Session {
@@ -50,6 +55,7 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     /// Connects, reads the greeting, says EHLO, secures the link and authenticates.
+    #[tracing::instrument(name = "smtp_connect", skip_all, fields(host = %config.host, port = config.port))]
     pub async fn connect(
         config: &ClientConfig,
         observer: Option<Arc<dyn Observer>>,
@@ -73,6 +79,7 @@ impl Session {
             _ => Some((tls::client_config(config)?, tls::server_name(config)?)),
         };
         notify(Event::State(SessionState::Connecting));
+        tracing::debug!(host = %config.host, port = config.port, tls = ?config.tls, "connecting");
         let tcp = connect_tcp(config).await?;
         let local = tcp.local_addr().map_err(|source| Error::Io {
             phase: Phase::Connect,
@@ -81,15 +88,13 @@ impl Session {
         let ehlo_name = config
             .ehlo_name
             .clone()
-            .unwrap_or_else(|| tls::default_ehlo_name(local));
-        let mut stream = Stream::Plain(tcp);
-        if config.tls == TlsMode::Implicit {
+            .unwrap_or_else(|| connect::default_ehlo_name(local));
+        let stream = if config.tls == TlsMode::Implicit {
             notify(Event::State(SessionState::Tls));
-            let Stream::Plain(tcp) = stream else {
-                unreachable!("fresh stream is plain")
-            };
-            stream = handshake(tcp, tls.as_ref(), config.timeouts.connect).await?;
-        }
+            handshake(tcp, tls.as_ref(), config.timeouts.connect).await?
+        } else {
+            Stream::Plain(tcp)
+        };
         let core = Core::new(
             CoreConfig {
                 ehlo_name,
@@ -108,10 +113,22 @@ impl Session {
             stream: Some(stream),
             core,
             read_buf: vec![0; 16 * 1024].into_boxed_slice(),
+            body_buf: Vec::new(),
+            tls,
         };
         session.drive().await;
         match session.core.wait() {
-            Wait::Ready => Ok(session),
+            Wait::Ready => {
+                let caps = session.core.capabilities();
+                tracing::debug!(
+                    tls = session.core.tls_active(),
+                    pipelining = caps.pipelining(),
+                    chunking = caps.chunking(),
+                    size_limit = ?caps.size_limit(),
+                    "session ready"
+                );
+                Ok(session)
+            }
             _ => {
                 session.close_stream().await;
                 Err(session.core.take_failure().unwrap_or(Error::Closed {
@@ -140,14 +157,33 @@ impl Session {
     /// Sends one message: `body` is the raw RFC 5322 message with any line endings, streamed;
     /// `size` (its length in bytes, if known) feeds SIZE and progress events.
     ///
-    /// A refused MAIL FROM and a 421 are an `Err`; so is any failure before a recipient was
-    /// accepted. Per-recipient results and the content's fate are in the `Delivery`.
+    /// `Ok(Delivery)` holds each recipient's answer and the content's fate: refused
+    /// recipients, `DataOutcome::NotAttempted` when none was accepted, a refusal of the content
+    /// (a 421 after the final dot included, which also closes the session), and
+    /// `DataOutcome::Unknown` when the link failed after the final dot.
+    ///
+    /// `Err` when the transaction could not run: input refused before anything was written
+    /// (CR, LF or NUL in an argument, SIZE limit, a missing SMTPUTF8, 8BITMIME or
+    /// REQUIRETLS), a refused MAIL FROM, a 421 before the final dot (the session is then
+    /// closed and everything pending is transient), a timeout or a lost link before it.
+    ///
+    /// A session the server closed is reopened first. If a previous `send` was cancelled
+    /// midway (its future dropped), that connection is abandoned and a new one opened.
+    #[tracing::instrument(
+        name = "smtp_send",
+        skip_all,
+        fields(host = %self.config.host, recipients = envelope.recipients.len(), size)
+    )]
     pub async fn send<R: AsyncRead + Unpin>(
         &mut self,
         envelope: &Envelope,
         mut body: R,
         size: Option<u64>,
     ) -> Result<Delivery, Error> {
+        if self.stream.is_some() && !matches!(self.core.wait(), Wait::Ready | Wait::Closed) {
+            tracing::debug!("previous send was interrupted: abandoning the connection");
+            self.stream = None;
+        }
         self.notice_idle_close();
         if !self.is_open() {
             tracing::debug!("session closed by the server: reconnecting");
@@ -160,6 +196,16 @@ impl Session {
             self.stream_body(mode, &mut body, size).await;
         }
         let result = self.core.take_outcome();
+        match &result {
+            Some(Ok(delivery)) => tracing::debug!(
+                recipients = delivery.recipients.len(),
+                accepted = delivery.accepted().count(),
+                data = ?delivery.data_code(),
+                "transaction finished"
+            ),
+            Some(Err(error)) => tracing::debug!(%error, "transaction failed"),
+            None => {}
+        }
         if !self.core.is_open() {
             self.close_stream().await;
         }
@@ -205,7 +251,11 @@ impl Session {
     }
 
     /// Runs the core until it needs the caller (content, or a new transaction) or closes.
+    ///
+    /// Each reply has its own deadline: it starts when the command is written (or the previous
+    /// reply arrives), so a server trickling bytes cannot stretch a wait past its timeout.
     async fn drive(&mut self) {
+        let mut deadline: Option<(u64, Instant)> = None;
         loop {
             self.emit();
             if self.core.output_len() > 0 {
@@ -215,6 +265,7 @@ impl Session {
                     }
                     _ => self.config.timeouts.command,
                 };
+                deadline = None;
                 if let Err(loss) = self.flush(limit).await {
                     self.core.link_lost(loss);
                     continue;
@@ -222,8 +273,16 @@ impl Session {
             }
             match self.core.wait() {
                 Wait::Reply(phase) => {
-                    let limit = self.timeout_for(phase);
-                    match self.read(limit).await {
+                    let seen = self.core.replies_seen();
+                    let at = match deadline {
+                        Some((s, at)) if s == seen => at,
+                        _ => {
+                            let at = Instant::now() + self.timeout_for(phase);
+                            deadline = Some((seen, at));
+                            at
+                        }
+                    };
+                    match self.read(at).await {
                         Ok(0) => self.core.link_lost(LinkLoss::Eof),
                         Ok(n) => {
                             let (core, buf) = (&mut self.core, &self.read_buf);
@@ -260,11 +319,11 @@ impl Session {
         }
     }
 
-    async fn read(&mut self, limit: Duration) -> Result<usize, LinkLoss> {
+    async fn read(&mut self, deadline: Instant) -> Result<usize, LinkLoss> {
         let Some(stream) = self.stream.as_mut() else {
             return Err(LinkLoss::Eof);
         };
-        match timeout(limit, stream.read(&mut self.read_buf)).await {
+        match timeout_at(deadline, stream.read(&mut self.read_buf)).await {
             Ok(Ok(n)) => Ok(n),
             Ok(Err(e)) => Err(LinkLoss::Io(e)),
             Err(_) => Err(LinkLoss::Timeout),
@@ -272,16 +331,9 @@ impl Session {
     }
 
     async fn start_tls(&mut self) {
-        let tls = match (
-            tls::client_config(&self.config),
-            tls::server_name(&self.config),
-        ) {
-            (Ok(c), Ok(n)) => (c, n),
-            (Err(e), _) | (_, Err(e)) => return self.core.link_lost(LinkLoss::Tls(e)),
-        };
         match self.stream.take() {
             Some(Stream::Plain(tcp)) => {
-                match handshake(tcp, Some(&tls), self.config.timeouts.connect).await {
+                match handshake(tcp, self.tls.as_ref(), self.config.timeouts.connect).await {
                     Ok(stream) => {
                         self.stream = Some(stream);
                         self.core.tls_established();
@@ -294,78 +346,6 @@ impl Session {
                 self.core
                     .link_lost(LinkLoss::Tls(Error::tls("STARTTLS inside TLS")));
             }
-        }
-    }
-
-    async fn stream_body<R: AsyncRead + Unpin>(
-        &mut self,
-        mode: BodyMode,
-        body: &mut R,
-        size: Option<u64>,
-    ) {
-        let mut sent = 0u64;
-        let mut buf = vec![0u8; BLOCK];
-        match mode {
-            BodyMode::Data => loop {
-                let n = match body.read(&mut buf).await {
-                    Ok(n) => n,
-                    Err(e) => return self.body_failed(e).await,
-                };
-                if n == 0 {
-                    // The rest of the content and the final dot leave in one write.
-                    self.core.body_end();
-                    self.drive().await;
-                    self.progress(sent, size);
-                    return;
-                }
-                self.core.body_data(&buf[..n]);
-                sent += n as u64;
-                if self.core.output_len() >= BLOCK {
-                    if let Err(loss) = self.flush(self.config.timeouts.data_block).await {
-                        self.core.link_lost(loss);
-                        self.drive().await;
-                        return;
-                    }
-                    self.progress(sent, size);
-                }
-            },
-            BodyMode::Bdat => {
-                let mut current = match read_full(body, &mut buf).await {
-                    Ok(n) => buf[..n].to_vec(),
-                    Err(e) => return self.body_failed(e).await,
-                };
-                loop {
-                    let next = if current.len() < BLOCK {
-                        Vec::new()
-                    } else {
-                        match read_full(body, &mut buf).await {
-                            Ok(n) => buf[..n].to_vec(),
-                            Err(e) => return self.body_failed(e).await,
-                        }
-                    };
-                    let last = next.is_empty();
-                    self.core.bdat_chunk(&current, last);
-                    sent += current.len() as u64;
-                    self.drive().await;
-                    self.progress(sent, size);
-                    if last || !matches!(self.core.wait(), Wait::Body(_)) {
-                        return;
-                    }
-                    current = next;
-                }
-            }
-        }
-    }
-
-    async fn body_failed(&mut self, error: std::io::Error) {
-        tracing::warn!(%error, "reading the message failed: dropping the connection");
-        self.core.body_failed(error);
-        self.close_stream().await;
-    }
-
-    fn progress(&self, sent: u64, total: Option<u64>) {
-        if let Some(observer) = &self.observer {
-            observer.event(&Event::BytesSent { sent, total });
         }
     }
 
@@ -401,84 +381,4 @@ impl Session {
             let _ = timeout(Duration::from_secs(1), stream.shutdown()).await;
         }
     }
-}
-
-async fn read_full<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        let n = reader.read(&mut buf[filled..]).await?;
-        if n == 0 {
-            break;
-        }
-        filled += n;
-    }
-    Ok(filled)
-}
-
-async fn connect_tcp(config: &ClientConfig) -> Result<TcpStream, Error> {
-    let address = format!("{}:{}", config.host, config.port);
-    let host = config.host.trim_start_matches('[').trim_end_matches(']');
-    let connect_error = |source| Error::Connect {
-        address: address.clone(),
-        source,
-    };
-    let attempt = async {
-        let mut last = None;
-        for addr in tokio::net::lookup_host((host, config.port)).await? {
-            match TcpStream::connect(addr).await {
-                Ok(tcp) => return Ok(tcp),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| std::io::Error::other("host name resolved to no address")))
-    };
-    let tcp = match timeout(config.timeouts.connect, attempt).await {
-        Ok(result) => result.map_err(connect_error)?,
-        Err(_) => {
-            return Err(Error::Timeout {
-                phase: Phase::Connect,
-            });
-        }
-    };
-    // Small command groups and the final dot must never wait on Nagle's algorithm.
-    tcp.set_nodelay(true).map_err(connect_error)?;
-    Ok(tcp)
-}
-
-type TlsSetup = (
-    Arc<rustls::ClientConfig>,
-    rustls_pki_types::ServerName<'static>,
-);
-
-async fn handshake(
-    tcp: TcpStream,
-    tls: Option<&TlsSetup>,
-    limit: Duration,
-) -> Result<Stream, Error> {
-    let Some((config, name)) = tls else {
-        return Err(Error::tls("TLS is not configured"));
-    };
-    let connector = tokio_rustls::TlsConnector::from(config.clone());
-    match timeout(limit, connector.connect(name.clone(), tcp)).await {
-        Ok(Ok(stream)) => Ok(Stream::Tls(Box::new(stream))),
-        Ok(Err(e)) => Err(Error::Tls {
-            message: "handshake failed".into(),
-            source: Some(Box::new(e)),
-        }),
-        Err(_) => Err(Error::Timeout {
-            phase: Phase::TlsHandshake,
-        }),
-    }
-}
-
-fn fresh_nonce() -> String {
-    use ring::rand::SecureRandom;
-    let mut bytes = [0u8; 18];
-    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        bytes[..16].copy_from_slice(&t.as_nanos().to_le_bytes());
-    }
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }

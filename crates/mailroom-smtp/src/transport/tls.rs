@@ -1,6 +1,5 @@
 //! TLS client configuration: rustls with the ring provider, verification always on.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 
 use rustls::RootCertStore;
@@ -49,49 +48,4 @@ pub(crate) fn server_name(config: &ClientConfig) -> Result<ServerName<'static>, 
     let name = name.trim_start_matches('[').trim_end_matches(']');
     ServerName::try_from(name.to_owned())
         .map_err(|_| Error::input(format!("{name:?} is not a valid TLS server name")))
-}
-
-/// The default EHLO name: the host's FQDN, else an address literal of the local address.
-pub(crate) fn default_ehlo_name(local: SocketAddr) -> String {
-    if let Some(name) = hostname::get().ok().and_then(|h| h.into_string().ok()) {
-        let valid = name.contains('.')
-            && !name.starts_with('.')
-            && !name.ends_with('.')
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
-        if valid {
-            return name;
-        }
-    }
-    address_literal(local.ip())
-}
-
-/// `[192.0.2.1]`, `[IPv6:2001:db8::1]`; an IPv4-mapped IPv6 address is written as IPv4.
-pub(crate) fn address_literal(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => format!("[{v4}]"),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => format!("[{v4}]"),
-            None => format!("[IPv6:{v6}]"),
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn address_literals_follow_rfc_5321() {
-        assert_eq!(address_literal("192.0.2.7".parse().unwrap()), "[192.0.2.7]");
-        assert_eq!(
-            address_literal("2001:db8::1".parse().unwrap()),
-            "[IPv6:2001:db8::1]"
-        );
-        assert_eq!(
-            address_literal("::ffff:192.0.2.7".parse().unwrap()),
-            "[192.0.2.7]"
-        );
-    }
 }

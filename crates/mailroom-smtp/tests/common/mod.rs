@@ -23,8 +23,12 @@ pub enum Step {
     ExpectAlone(&'static str),
     /// Read until this text has been seen at the end of what was received.
     ExpectUntil(&'static str),
+    /// Write these bytes one at a time, pausing between them.
+    Trickle(&'static str, Duration),
     /// Read exactly this many bytes and record them.
     ReadBytes(usize),
+    /// Read one line from the client, record it, and write what the function makes of it.
+    Answer(Box<dyn FnMut(&str) -> String + Send>),
     /// Switch to TLS as the server.
     Tls,
     /// Close the connection now.
@@ -153,11 +157,33 @@ async fn run(mut io: Box<dyn Io>, script: Vec<Step>, tls: &tokio_rustls::TlsAcce
                     }
                 }
             }
+            Step::Trickle(text, pause) => {
+                for b in text.bytes() {
+                    if io.write_all(&[b]).await.is_err() {
+                        return seen;
+                    }
+                    tokio::time::sleep(pause).await;
+                }
+            }
             Step::ReadBytes(n) => {
                 let mut buf = vec![0u8; n];
                 match tokio::time::timeout(STEP_WAIT, io.read_exact(&mut buf)).await {
                     Ok(Ok(_)) => seen.extend_from_slice(&buf),
                     _ => return seen,
+                }
+            }
+            Step::Answer(mut f) => {
+                let start = seen.len();
+                let mut byte = [0u8; 1];
+                while !seen[start..].ends_with(b"\r\n") {
+                    match tokio::time::timeout(STEP_WAIT, io.read(&mut byte)).await {
+                        Ok(Ok(1)) => seen.push(byte[0]),
+                        _ => return seen,
+                    }
+                }
+                let line = String::from_utf8_lossy(&seen[start..seen.len() - 2]).into_owned();
+                if io.write_all(f(&line).as_bytes()).await.is_err() {
+                    return seen;
                 }
             }
             Step::Tls => match tls.accept(io).await {

@@ -152,3 +152,22 @@ pub async fn postfix(cert: &Cert, size: u64) -> Running {
         .args(["--size", &size.to_string()]);
     launch(command, dir, "Postfix").await
 }
+
+/// Starts Exim (AUTH PLAIN and LOGIN after STARTTLS).
+pub async fn exim(cert: &Cert) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let (c, k) = write_cert(dir.path(), cert);
+    let mut command = Command::new("python3");
+    command
+        .arg(script("exim_server.py"))
+        .args(["--dir", dir.path().to_str().unwrap()])
+        .args(["--cert", c.to_str().unwrap(), "--key", k.to_str().unwrap()]);
+    launch(command, dir, "Exim").await
+}
+
+impl Running {
+    /// Exim's main log.
+    pub fn exim_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("log/mainlog")).unwrap_or_default()
+    }
+}
