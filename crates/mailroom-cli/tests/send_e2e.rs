@@ -3,8 +3,7 @@
 
 use std::io::Write;
 use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use mail_parser::MessageParser;
@@ -13,34 +12,10 @@ use mailroom_testkit::{
 };
 use serde_json::Value;
 
+mod common;
+use common::{code, json, mailroom, run};
+
 const WAIT: Duration = Duration::from_secs(20);
-
-fn mailroom(store: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailroom"));
-    cmd.arg("--store")
-        .arg(store)
-        .env_remove("MAILROOM_STORE")
-        .env_remove("RUST_LOG");
-    cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.stdin(Stdio::null()).output().expect("run mailroom")
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exit code")
-}
 
 fn header<'a>(msg: &'a mail_parser::Message<'a>, name: &str) -> Option<String> {
     msg.header_raw(name).map(|v| v.trim().to_string())

@@ -10,11 +10,12 @@ use std::time::SystemTime;
 use mailroom_mime::{
     Attachment, ForwardMode, Mailbox, Match, Message, ReplyOptions, Scope, Source,
 };
-use mailroom_store::{Entry, EntryId, EntryKind, NewEntry, RecipientKind, RecipientRecord, Store};
+use mailroom_store::{Entry, EntryId, EntryKind, NewEntry, RecipientKind, Store};
 
 use crate::error::{Error, ErrorKind, chain};
 use crate::outbox::{
-    MTM_ID, STREAM_ENVELOPE, STREAM_MESSAGE, STREAM_RAW, SendOption, StoredEnvelope, parse_mailbox,
+    MTM_ID, STREAM_ENVELOPE, STREAM_MESSAGE, STREAM_RAW, SendOption, StoredEnvelope, fix_identity,
+    parse_mailbox, recipient_records,
 };
 use crate::registry::{Capability, MessageTypeModule};
 use crate::services::Services;
@@ -385,15 +386,7 @@ impl SmtpClientMtm {
                 }
             }
         }
-        let message = self.message_mut()?;
-        if message.date.is_none() {
-            message.date = Some(time::OffsetDateTime::now_utc());
-        }
-        if message.message_id.is_none()
-            && let Some(from) = &message.from
-        {
-            message.message_id = Some(mailroom_mime::new_message_id(from.address.domain()));
-        }
+        fix_identity(self.message_mut()?);
         self.validate()?;
         self.save()?;
         let message = self.message()?.clone();
@@ -409,17 +402,7 @@ impl SmtpClientMtm {
             dsn: None,
         })
         .map_err(|e| Error::input("envelope").with_source(e))?;
-        let mut recipients = Vec::new();
-        for (list, kind) in [
-            (&message.to, RecipientKind::To),
-            (&message.cc, RecipientKind::Cc),
-            (&message.bcc, RecipientKind::Bcc),
-        ] {
-            recipients.extend(
-                list.iter()
-                    .map(|m| RecipientRecord::new(m.address.as_str(), kind)),
-            );
-        }
+        let recipients = recipient_records(&message);
         let (state, scheduled) = when.initial_state();
         entry.send_state = Some(state);
         entry.scheduled = scheduled;

@@ -126,23 +126,8 @@ impl Outbox {
             Some(addr) => parse_address("envelope sender", addr)?.as_str().to_string(),
             None => from.address.as_str().to_string(),
         };
-        if message.date.is_none() {
-            message.date = Some(time::OffsetDateTime::now_utc());
-        }
-        if message.message_id.is_none() {
-            message.message_id = Some(mailroom_mime::new_message_id(from.address.domain()));
-        }
-        let mut recipients = Vec::new();
-        for (list, kind) in [
-            (&message.to, RecipientKind::To),
-            (&message.cc, RecipientKind::Cc),
-            (&message.bcc, RecipientKind::Bcc),
-        ] {
-            recipients.extend(
-                list.iter()
-                    .map(|m| RecipientRecord::new(m.address.as_str(), kind)),
-            );
-        }
+        fix_identity(&mut message);
+        let recipients = recipient_records(&message);
         let mut size_probe = CountingSink(0);
         message
             .render(&mailroom_mime::RenderOptions::default(), &mut size_probe)
@@ -259,18 +244,8 @@ impl Outbox {
     /// Asks for a message to be sent again, `Uncertain`, `Suspended` and `Failed` ones included:
     /// it becomes `Waiting`, and every recipient not yet accepted is pending again.
     pub fn resend(&self, id: EntryId) -> Result<(), Error> {
-        use SendState::*;
-        let states = [
-            Waiting,
-            Scheduled,
-            Resend,
-            UponRequest,
-            Uncertain,
-            Suspended,
-            Failed,
-        ];
-        self.change_state(id, &states, "resent", |entry| {
-            entry.send_state = Some(Waiting);
+        self.change_state(id, &RESENDABLE, "resent", |entry| {
+            entry.send_state = Some(SendState::Waiting);
             entry.scheduled = None;
             entry.error = None;
             for r in entry.recipients.iter_mut() {
@@ -353,6 +328,46 @@ impl Outbox {
         Ok(entry)
     }
 }
+
+/// One pending record per To, Cc and Bcc address of `message`, in that order.
+pub(crate) fn recipient_records(message: &Message) -> Vec<RecipientRecord> {
+    let lists = [
+        (&message.to, RecipientKind::To),
+        (&message.cc, RecipientKind::Cc),
+        (&message.bcc, RecipientKind::Bcc),
+    ];
+    lists
+        .into_iter()
+        .flat_map(|(list, kind)| {
+            list.iter()
+                .map(move |m| RecipientRecord::new(m.address.as_str(), kind))
+        })
+        .collect()
+}
+
+/// Fixes the Date and the Message-ID (a random part at the From domain) of a message about to
+/// be queued, if it has none: they stay the same across retries.
+pub(crate) fn fix_identity(message: &mut Message) {
+    if message.date.is_none() {
+        message.date = Some(time::OffsetDateTime::now_utc());
+    }
+    if message.message_id.is_none()
+        && let Some(from) = &message.from
+    {
+        message.message_id = Some(mailroom_mime::new_message_id(from.address.domain()));
+    }
+}
+
+/// States from which a message can be sent again when asked for by id.
+pub(crate) const RESENDABLE: [SendState; 7] = [
+    SendState::Waiting,
+    SendState::Scheduled,
+    SendState::Resend,
+    SendState::UponRequest,
+    SendState::Uncertain,
+    SendState::Suspended,
+    SendState::Failed,
+];
 
 /// Parses one address, naming what it was for in the error.
 pub(crate) fn parse_address(what: &str, text: &str) -> Result<Address, Error> {

@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use tracing::debug;
 
 use crate::error::Error;
-use crate::outbox::MTM_ID;
+use crate::outbox::{MTM_ID, RESENDABLE};
 use crate::progress::{ProgressPublisher, ProgressState, SmtpProgress};
 use crate::report::MessageReport;
 use crate::retry::RetryPolicy;
@@ -214,17 +214,7 @@ impl Sender {
         let states: Vec<SendState> = match selection {
             Selection::Due => vec![Waiting, Scheduled, Resend],
             Selection::Queued => vec![Waiting, Scheduled, Resend, UponRequest],
-            Selection::Ids(_) => {
-                vec![
-                    Waiting,
-                    Scheduled,
-                    Resend,
-                    UponRequest,
-                    Uncertain,
-                    Suspended,
-                    Failed,
-                ]
-            }
+            Selection::Ids(_) => RESENDABLE.to_vec(),
         };
         let mut filter = Filter::all().mtm(MTM_ID).send_states(&states);
         if let Some(service) = self.service {
