@@ -135,7 +135,11 @@ impl Sender {
                 continue;
             };
             if renewed.elapsed() > self.lease / 3 {
-                let ids: Vec<EntryId> = queue.iter().map(|e| e.id).collect();
+                let readied = ready.iter().map(|r| match r {
+                    Ok(p) => p.entry.id,
+                    Err(e) => e.id,
+                });
+                let ids: Vec<EntryId> = queue.iter().map(|e| e.id).chain(readied).collect();
                 self.renew(&ids)?;
                 renewed = Instant::now();
             }
