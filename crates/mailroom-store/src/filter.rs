@@ -59,6 +59,8 @@ pub struct Filter {
     pub service: Option<EntryId>,
     /// Only entries whose send state is one of these (entries without one never match).
     pub send_states: Option<Vec<SendState>>,
+    /// Only entries someone holds a lease on (live or expired).
+    pub leased: bool,
     /// The order.
     pub sort: Sort,
 }
@@ -90,6 +92,12 @@ impl Filter {
     /// Only children in one of `states`.
     pub fn send_states(mut self, states: &[SendState]) -> Self {
         self.send_states = Some(states.to_vec());
+        self
+    }
+
+    /// Only children with a lease on them.
+    pub fn leased(mut self) -> Self {
+        self.leased = true;
         self
     }
 
@@ -142,8 +150,9 @@ pub(crate) fn push_in(sql: &mut String, args: &mut Vec<Value>, column: &str, val
     sql.push(')');
 }
 
-/// Lists the children of `parent` that pass `filter`, with their recipient records.
-pub(crate) fn children(conn: &Connection, parent: EntryId, filter: &Filter) -> Result<Vec<Entry>> {
+/// The `FROM ... WHERE ... ORDER BY` part of a listing of `parent`'s children, and its
+/// arguments; fails if `parent` does not exist.
+fn listing(conn: &Connection, parent: EntryId, filter: &Filter) -> Result<(String, Vec<Value>)> {
     let found: Option<i64> = conn
         .prepare_cached("SELECT 1 FROM entries WHERE id = ?1")?
         .query_row([parent], |r| r.get(0))
@@ -155,7 +164,7 @@ pub(crate) fn children(conn: &Connection, parent: EntryId, filter: &Filter) -> R
     if found.is_none() {
         return Err(StoreError::NotFound(parent));
     }
-    let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE parent = ?1 AND id != ?1");
+    let mut sql = String::from(" FROM entries WHERE parent = ?1 AND id != ?1");
     let mut args = vec![Value::Integer(parent.0)];
     if let Some(kind) = filter.kind {
         args.push(Value::Text(kind.as_str().into()));
@@ -176,6 +185,9 @@ pub(crate) fn children(conn: &Connection, parent: EntryId, filter: &Filter) -> R
             .collect();
         push_in(&mut sql, &mut args, "send_state", values);
     }
+    if filter.leased {
+        sql.push_str(" AND lease_owner IS NOT NULL");
+    }
     let key = match filter.sort.by {
         SortBy::Date => "date",
         SortBy::Size => "size",
@@ -187,6 +199,26 @@ pub(crate) fn children(conn: &Connection, parent: EntryId, filter: &Filter) -> R
         "ASC"
     };
     sql.push_str(&format!(" ORDER BY {key} {dir}, id {dir}"));
+    Ok((sql, args))
+}
+
+/// The ids of the children of `parent` that pass `filter`, in its order.
+pub(crate) fn child_ids(
+    conn: &Connection,
+    parent: EntryId,
+    filter: &Filter,
+) -> Result<Vec<EntryId>> {
+    let (tail, args) = listing(conn, parent, filter)?;
+    let sql = format!("SELECT id{tail}");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Lists the children of `parent` that pass `filter`, with their recipient records.
+pub(crate) fn children(conn: &Connection, parent: EntryId, filter: &Filter) -> Result<Vec<Entry>> {
+    let (tail, args) = listing(conn, parent, filter)?;
+    let sql = format!("SELECT {ENTRY_COLUMNS}{tail}");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(args), entry_from_row)?;
     let mut entries = rows.collect::<rusqlite::Result<Vec<_>>>()?;

@@ -190,57 +190,77 @@ impl Sender {
     /// How many messages are due now, and when the next one not yet due becomes due.
     pub fn due(&self) -> Result<(usize, Option<SystemTime>), Error> {
         let now = (self.clock)();
-        let (_, ids) = self.candidates(&Selection::Due)?;
-        let mut filter = Filter::all()
-            .mtm(MTM_ID)
-            .send_states(&[SendState::Scheduled, SendState::Resend]);
-        if let Some(service) = self.service {
-            filter = filter.service(service);
-        }
-        let next = self
-            .store
-            .children(EntryId::OUTBOX, &filter)?
+        let (waiting, timed) = self.due_parts()?;
+        let due = timed
             .iter()
-            .filter_map(|e| e.scheduled)
+            .filter(|(_, t)| t.is_none_or(|t| t <= now))
+            .count();
+        let next = timed
+            .iter()
+            .filter_map(|(_, t)| *t)
             .filter(|t| *t > now)
             .min();
-        Ok((ids.len(), next))
+        Ok((waiting.len() + due, next))
+    }
+
+    /// Waiting messages (ids), and scheduled or deferred ones with their times.
+    #[allow(clippy::type_complexity)]
+    fn due_parts(&self) -> Result<(Vec<EntryId>, Vec<(EntryId, Option<SystemTime>)>), Error> {
+        let waiting = self
+            .store
+            .child_ids(EntryId::OUTBOX, &self.filter(&[SendState::Waiting]))?;
+        let timed = self
+            .store
+            .children(
+                EntryId::OUTBOX,
+                &self.filter(&[SendState::Scheduled, SendState::Resend]),
+            )?
+            .into_iter()
+            .map(|e| (e.id, e.scheduled))
+            .collect();
+        Ok((waiting, timed))
+    }
+
+    fn filter(&self, states: &[SendState]) -> Filter {
+        let filter = Filter::all().mtm(MTM_ID).send_states(states);
+        match self.service {
+            Some(service) => filter.service(service),
+            None => filter,
+        }
     }
 
     /// Ids of the selected messages, oldest first, and the states a claim may take them in.
     fn candidates(&self, selection: &Selection) -> Result<(Vec<SendState>, Vec<EntryId>), Error> {
         use SendState::*;
         let now = (self.clock)();
-        let states: Vec<SendState> = match selection {
-            Selection::Due => vec![Waiting, Scheduled, Resend],
-            Selection::Queued => vec![Waiting, Scheduled, Resend, UponRequest],
-            Selection::Ids(_) => RESENDABLE.to_vec(),
-        };
-        let mut filter = Filter::all().mtm(MTM_ID).send_states(&states);
-        if let Some(service) = self.service {
-            filter = filter.service(service);
-        }
-        let entries = self.store.children(EntryId::OUTBOX, &filter)?;
-        let ids = match selection {
-            Selection::Due => entries
-                .iter()
-                .filter(|e| e.send_state == Some(Waiting) || e.scheduled.is_none_or(|t| t <= now))
-                .map(|e| e.id)
-                .collect(),
-            Selection::Queued => entries.iter().map(|e| e.id).collect(),
+        match selection {
+            Selection::Due => {
+                let (mut ids, timed) = self.due_parts()?;
+                ids.extend(
+                    timed
+                        .iter()
+                        .filter(|(_, t)| t.is_none_or(|t| t <= now))
+                        .map(|(id, _)| *id),
+                );
+                Ok((vec![Waiting, Scheduled, Resend], ids))
+            }
+            Selection::Queued => {
+                let states = vec![Waiting, Scheduled, Resend, UponRequest];
+                let ids = self
+                    .store
+                    .child_ids(EntryId::OUTBOX, &self.filter(&states))?;
+                Ok((states, ids))
+            }
             Selection::Ids(wanted) => {
                 for id in wanted {
-                    if !entries.iter().any(|e| e.id == *id) {
-                        let entry = self.store.entry(*id)?;
-                        if entry.parent != EntryId::OUTBOX || entry.mtm != MTM_ID {
-                            return Err(Error::input(format!("message {id} is not in the Outbox")));
-                        }
+                    let entry = self.store.entry(*id)?;
+                    if entry.parent != EntryId::OUTBOX || entry.mtm != MTM_ID {
+                        return Err(Error::input(format!("message {id} is not in the Outbox")));
                     }
                 }
-                wanted.clone()
+                Ok((RESENDABLE.to_vec(), wanted.clone()))
             }
-        };
-        Ok((states, ids))
+        }
     }
 
     /// Extends the leases of messages this sender still holds.

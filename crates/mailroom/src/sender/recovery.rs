@@ -43,7 +43,7 @@ fn fate(entry: &Entry, now: SystemTime) -> Fate {
 
 /// Settles every Outbox message of the SMTP module whose lease holder has stopped.
 pub(super) fn recover(store: &Store, owner: &str, now: SystemTime) -> Result<(), Error> {
-    let filter = Filter::all().mtm(MTM_ID);
+    let filter = Filter::all().mtm(MTM_ID).leased();
     for entry in store.children(EntryId::OUTBOX, &filter)? {
         let why = match fate(&entry, now) {
             Fate::Leave => continue,
