@@ -263,9 +263,31 @@ pub(crate) fn store_recipients(
     id: EntryId,
     recipients: &[RecipientRecord],
 ) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM recipients WHERE entry = ?1")?
-        .execute([id])?;
-    insert_recipients(conn, id, recipients)
+    // Records are rewritten in place (most updates keep the same recipients and change their
+    // states); records past the new end are dropped.
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO recipients (entry, pos, address, kind, state, code, enhanced, text, time)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (entry, pos) DO UPDATE SET address = excluded.address,
+             kind = excluded.kind, state = excluded.state, code = excluded.code,
+             enhanced = excluded.enhanced, text = excluded.text, time = excluded.time",
+    )?;
+    for (pos, r) in recipients.iter().enumerate() {
+        upsert.execute(params![
+            id,
+            pos as i64,
+            r.address,
+            r.kind,
+            r.state,
+            r.code,
+            r.enhanced,
+            r.text,
+            r.time.map(to_micros),
+        ])?;
+    }
+    conn.prepare_cached("DELETE FROM recipients WHERE entry = ?1 AND pos >= ?2")?
+        .execute(params![id, recipients.len() as i64])?;
+    Ok(())
 }
 
 /// Adds recipient records to an entry that has none.

@@ -143,6 +143,18 @@ pub(crate) fn find(conn: &Connection, id: EntryId, name: &str) -> Result<Found> 
     }
 }
 
+/// Every chunk of a stream, joined (`len` bytes).
+pub(crate) fn read_chunks(conn: &Connection, stream: i64, len: u64) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    let mut stmt = conn.prepare_cached("SELECT data FROM chunks WHERE stream = ?1 ORDER BY seq")?;
+    let mut rows = stmt.query([stream])?;
+    while let Some(row) = rows.next()? {
+        let data: Vec<u8> = row.get(0)?;
+        out.extend_from_slice(&data);
+    }
+    Ok(out)
+}
+
 impl Batch<'_> {
     /// Replaces (or creates) a stream; see [`Store::write_stream`](crate::Store::write_stream).
     pub fn write_stream(&mut self, id: EntryId, name: &str, data: &mut dyn Read) -> Result<u64> {

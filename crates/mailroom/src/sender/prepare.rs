@@ -1,7 +1,6 @@
 //! Everything one transaction needs, loaded from the store before it starts: the envelope,
 //! which recipient records take part, and the message bytes.
 
-use std::io::Read;
 use std::sync::Arc;
 
 use mailroom_smtp::{Dsn, Envelope};
@@ -9,7 +8,7 @@ use mailroom_store::{Entry, EntryError, RecipientState, SendState, Store};
 
 use crate::body::{Body, Content};
 use crate::error::{Error, chain};
-use crate::outbox::{STREAM_ENVELOPE, StoredEnvelope};
+use crate::outbox::{STREAM_ENVELOPE, STREAM_MESSAGE, StoredEnvelope};
 
 /// One message ready for its transaction.
 pub(super) struct Prepared {
@@ -85,14 +84,21 @@ pub(super) fn prepare(
 }
 
 fn load(store: &Store, entry: &Entry) -> Result<(StoredEnvelope, Content), Error> {
-    let io_err = |e: std::io::Error| Error::input("cannot load the message").with_source(e);
-    let mut json = Vec::new();
-    store
-        .open_stream(entry.id, STREAM_ENVELOPE)?
-        .read_to_end(&mut json)
-        .map_err(io_err)?;
-    let stored: StoredEnvelope = serde_json::from_slice(&json)
+    let names = [STREAM_ENVELOPE, STREAM_MESSAGE];
+    let mut found = store.read_small_streams(entry.id, &names)?.into_iter();
+    let (envelope, message) = (found.next().flatten(), found.next().flatten());
+    let envelope =
+        envelope.ok_or_else(|| Error::input(format!("message {} has no envelope", entry.id)))?;
+    let stored: StoredEnvelope = serde_json::from_slice(&envelope)
         .map_err(|e| Error::input("the stored envelope is unreadable").with_source(e))?;
-    let content = Content::load(store, entry.id).map_err(io_err)?;
+    let content = match message {
+        Some(json) => {
+            Content::Composed(Box::new(serde_json::from_slice(&json).map_err(|e| {
+                Error::input("the stored message is unreadable").with_source(e)
+            })?))
+        }
+        // No model: the message is stored ready-made.
+        None => Content::Raw,
+    };
     Ok((stored, content))
 }
