@@ -140,7 +140,12 @@ pub async fn run(
             name,
             ..mailroom::parse_mailbox("sender", &envelope_from)?
         };
-        added.push_str(&format!("From: {mailbox}\r\n"));
+        let field = mailroom::mime::address_field("From", &[mailbox]).map_err(|_| {
+            CliError::input(anyhow::anyhow!(
+                "the full name (-F) contains a line break or NUL; refused"
+            ))
+        })?;
+        added.push_str(&String::from_utf8_lossy(&field));
     }
     if parsed.date.is_none() {
         added.push_str(&format!(

@@ -153,3 +153,49 @@ fn git_send_email_through_the_sendmail_symlink() {
     let body = msg.body_text(0).unwrap().replace("\r\n", "\n");
     assert!(body.contains("+a fix\n+.\n+after a dot line\n"), "{body}");
 }
+
+#[test]
+fn sendmail_full_name_with_line_breaks_is_refused_before_sending() {
+    let server = plain_server();
+    let store = tempfile::tempdir().unwrap();
+    add_account(store.path(), "work", server.port(), "cron@example.com");
+    for name in [
+        "Bob\r\nX-Injected: yes",
+        "Bob\nBcc: evil@example.com",
+        "Bob\rX: y",
+    ] {
+        let out = run_with_input(
+            mailroom(store.path()).args(["sendmail", "-i", "-F", name, "root@example.net"]),
+            b"Subject: x\n\nhi\n",
+        );
+        assert_eq!(code(&out), 65, "{name:?}: {}", text(&out.stderr));
+    }
+    // A name that needs encoding is encoded, not sent raw.
+    let out = run_with_input(
+        mailroom(store.path()).args([
+            "sendmail",
+            "-i",
+            "-F",
+            "Zoë, \"the\" Admin",
+            "root@example.net",
+        ]),
+        b"Subject: x\n\nhi\n",
+    );
+    ok(&out);
+    let got = server.wait_for(1, WAIT);
+    assert_eq!(got.len(), 1, "a refused message was sent");
+    let msg = MessageParser::default().parse(&got[0].data()).map(|m| {
+        let from = m.from().unwrap().first().unwrap();
+        (
+            from.name().map(str::to_string),
+            from.address().map(str::to_string),
+        )
+    });
+    assert_eq!(
+        msg,
+        Some((
+            Some("Zoë, \"the\" Admin".to_string()),
+            Some("cron@example.com".to_string())
+        ))
+    );
+}

@@ -348,3 +348,45 @@ mod tests {
         assert_eq!(ascii_fallback("Grüße \"x\".pdf"), "Gr__e _x_.pdf");
     }
 }
+
+/// An address header field (`From`, `To`, `Reply-To`...) as it goes on the wire: display names
+/// quoted or encoded as needed, folded, ending with CRLF. For adding a field to a ready-made
+/// message; a display name with CR, LF or NUL is refused, so no input adds a line.
+pub fn address_field(name: &str, boxes: &[Mailbox]) -> Result<Vec<u8>, crate::MessageError> {
+    for mailbox in boxes {
+        if mailbox
+            .name
+            .as_deref()
+            .is_some_and(|n| n.contains(['\r', '\n', '\0']))
+        {
+            return Err(crate::MessageError::ControlInHeader(name.to_string()));
+        }
+    }
+    let mut out = Vec::new();
+    write_field(&mut out, name, &mailbox_list(boxes)).expect("writing to memory");
+    Ok(out)
+}
+
+#[cfg(test)]
+mod address_field_tests {
+    use super::*;
+
+    #[test]
+    fn address_field_encodes_names_and_refuses_line_breaks() {
+        let mut m = Mailbox::parse("bob@example.com").unwrap();
+        m.name = Some("Bob \"the\" Builder".into());
+        let field = String::from_utf8(address_field("From", &[m.clone()]).unwrap()).unwrap();
+        assert_eq!(
+            field,
+            "From: \"Bob \\\"the\\\" Builder\" <bob@example.com>\r\n"
+        );
+        m.name = Some("Zoë".into());
+        let field = String::from_utf8(address_field("From", &[m.clone()]).unwrap()).unwrap();
+        assert!(
+            field.starts_with("From: =?utf-8?") && field.is_ascii(),
+            "{field}"
+        );
+        m.name = Some("Bob\r\nX-Injected: yes".into());
+        assert!(address_field("From", &[m]).is_err());
+    }
+}

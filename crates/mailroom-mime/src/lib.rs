@@ -51,6 +51,7 @@ mod validate;
 
 pub use address::{Address, AddressError};
 pub use find::{Field, Match, Scope, find, find_in};
+pub use header::address_field;
 pub use html::html_to_text;
 pub use ids::{format_date, new_message_id};
 pub use mailbox::Mailbox;
