@@ -173,18 +173,25 @@ pub fn parse_time(text: &str) -> Result<SystemTime, CliError> {
         let (num, unit) =
             rel.split_at(rel.find(|c: char| !c.is_ascii_digit()).unwrap_or(rel.len()));
         let n: u64 = num.parse().map_err(|_| bad())?;
-        let secs = match unit {
-            "" | "s" => n,
-            "m" => n * 60,
-            "h" => n * 3600,
-            "d" => n * 86400,
+        let unit_secs = match unit {
+            "" | "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86400,
             _ => return Err(bad()),
         };
-        return Ok(SystemTime::now() + Duration::from_secs(secs));
+        let secs = n.checked_mul(unit_secs).ok_or_else(too_far)?;
+        return SystemTime::now()
+            .checked_add(Duration::from_secs(secs))
+            .ok_or_else(too_far);
     }
     let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .map_err(|_| bad())?;
     Ok(SystemTime::from(t))
+}
+
+fn too_far() -> CliError {
+    CliError::input(anyhow::anyhow!("--at: the time is too far in the future"))
 }
 
 /// `--dry-run`: the message bytes on stdout, the envelope on stderr; nothing stored or sent.

@@ -691,3 +691,62 @@ fn on_request_stores_without_sending_and_flush_sends_it() {
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(server.wait_for(1, WAIT).len(), 1);
 }
+
+#[test]
+fn far_future_at_is_refused_and_listings_keep_working() {
+    let store = tempfile::tempdir().unwrap();
+    for at in ["+99999999d", "+999999999999999d", "+18446744073709551615s"] {
+        let out = run(mailroom(store.path())
+            .args([
+                "send",
+                "--server",
+                "smtp://127.0.0.1:1",
+                "--tls",
+                "none",
+                "--at",
+                at,
+            ])
+            .args([
+                "--from",
+                "a@example.com",
+                "--to",
+                "b@example.com",
+                "--body",
+                "x",
+            ]));
+        assert_eq!(
+            code(&out),
+            65,
+            "{at}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = run(mailroom(store.path())
+        .args([
+            "send",
+            "--server",
+            "smtp://127.0.0.1:1",
+            "--tls",
+            "none",
+            "--at",
+            "+2000d",
+        ])
+        .args([
+            "--from",
+            "a@example.com",
+            "--to",
+            "b@example.com",
+            "--body",
+            "x",
+            "--json",
+        ]));
+    assert_eq!(json(&out)["state"], "scheduled");
+    let listing = run(mailroom(store.path()).args(["outbox", "--json"]));
+    assert_eq!(
+        code(&listing),
+        0,
+        "{}",
+        String::from_utf8_lossy(&listing.stderr)
+    );
+    assert_eq!(json(&listing).as_array().unwrap().len(), 1);
+}

@@ -403,6 +403,7 @@ impl SmtpClientMtm {
         })
         .map_err(|e| Error::input("envelope").with_source(e))?;
         let recipients = recipient_records(&message);
+        when.check()?;
         let (state, scheduled) = when.initial_state();
         entry.send_state = Some(state);
         entry.scheduled = scheduled;

@@ -37,7 +37,23 @@ pub enum SendOption {
     At(SystemTime),
 }
 
+/// The latest time a message can be scheduled for.
+const SCHEDULE_LIMIT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 impl SendOption {
+    /// Refuses a scheduled time more than 100 years ahead.
+    pub(crate) fn check(self) -> Result<(), Error> {
+        if let SendOption::At(t) = self
+            && t.duration_since(SystemTime::now())
+                .is_ok_and(|ahead| ahead > SCHEDULE_LIMIT)
+        {
+            return Err(Error::input(
+                "the scheduled time is more than 100 years ahead",
+            ));
+        }
+        Ok(())
+    }
+
     pub(crate) fn initial_state(self) -> (SendState, Option<SystemTime>) {
         match self {
             SendOption::Immediately | SendOption::NextConnection => (SendState::Waiting, None),
@@ -313,6 +329,7 @@ impl Outbox {
         recipients: Vec<RecipientRecord>,
         when: SendOption,
     ) -> Result<NewEntry, Error> {
+        when.check()?;
         if recipients.is_empty() {
             return Err(Error::input("no recipients (use --to, --cc or --bcc)"));
         }

@@ -48,9 +48,10 @@ const BATCH: usize = 64;
 /// Longest time an outcome waits in the log before a synced commit.
 const SYNC_EVERY: Duration = Duration::from_millis(250);
 
-/// A time after every schedule: for claims that take deferred messages early.
+/// A time after every schedule (messages are scheduled at most 100 years ahead): for claims
+/// that take deferred messages early.
 pub(crate) fn far_future() -> SystemTime {
-    SystemTime::now() + Duration::from_secs(100 * 365 * 24 * 3600)
+    SystemTime::now() + Duration::from_secs(200 * 365 * 24 * 3600)
 }
 
 /// Delivers messages from the Outbox of one service.
