@@ -750,3 +750,48 @@ fn far_future_at_is_refused_and_listings_keep_working() {
     );
     assert_eq!(json(&listing).as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn git_format_patch_output_is_sent_without_its_mbox_line_and_empty_raw_is_refused() {
+    let server = CaptureServer::start(&CaptureOptions::default(), None);
+    let store = tempfile::tempdir().unwrap();
+    let url = format!("smtp://127.0.0.1:{}", server.port());
+    let patch = "From 0123456789abcdef Mon Sep 17 00:00:00 2001\nFrom: Alice <alice@example.com>\nDate: Fri, 4 Dec 2026 10:00:00 +0000\nSubject: [PATCH] fix\n\n---\n a | 1 +\n";
+    let out = common::run_with_input(
+        mailroom(store.path()).args([
+            "send",
+            "--server",
+            &url,
+            "--tls",
+            "none",
+            "--raw",
+            "-",
+            "--to",
+            "list@example.org",
+        ]),
+        patch.as_bytes(),
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let got = server.wait_for(1, WAIT);
+    let data = String::from_utf8_lossy(&got[0].data()).to_string();
+    assert!(
+        data.starts_with("From: Alice <alice@example.com>\r\n"),
+        "{data}"
+    );
+    for empty in ["", "\n\nbody without header\n"] {
+        let out = common::run_with_input(
+            mailroom(store.path())
+                .args(["send", "--server", &url, "--tls", "none", "--raw", "-"])
+                .args(["--from", "a@example.com", "--to", "list@example.org"]),
+            empty.as_bytes(),
+        );
+        assert_eq!(
+            code(&out),
+            65,
+            "{empty:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(server.messages().len(), 1);
+}

@@ -37,7 +37,19 @@ pub(crate) fn read_header_block(input: &mut dyn Read) -> Result<HeaderBlock, Err
         }
         bytes.extend_from_slice(&chunk[..n]);
     };
-    let block = HeaderBlock { bytes, header_len };
+    let mut block = HeaderBlock { bytes, header_len };
+    block.drop_mbox_separator();
+    if block.header_len == 0
+        || block
+            .bytes
+            .iter()
+            .take(block.header_len)
+            .all(|b| b.is_ascii_whitespace())
+    {
+        return Err(Error::input(
+            "the raw message is empty or has no header fields",
+        ));
+    }
     block.check()?;
     Ok(block)
 }
@@ -58,6 +70,17 @@ fn header_end(bytes: &[u8]) -> Option<usize> {
 }
 
 impl HeaderBlock {
+    /// Drops an mbox `From ` separator line (as `git format-patch` writes), which is not part
+    /// of the message.
+    fn drop_mbox_separator(&mut self) {
+        if self.bytes.starts_with(b"From ")
+            && let Some(end) = self.bytes.iter().position(|&b| b == b'\n')
+        {
+            self.bytes.drain(..=end);
+            self.header_len -= end + 1;
+        }
+    }
+
     fn header(&self) -> &[u8] {
         &self.bytes[..self.header_len]
     }
@@ -191,6 +214,22 @@ mod tests {
         assert_eq!(block.subject().as_deref(), Some("one two"));
         assert_eq!(block.author_address().as_deref(), Some("a@example.com"));
         assert_eq!(block.bytes, raw);
+    }
+
+    #[test]
+    fn mbox_separator_line_is_dropped() {
+        let raw = b"From 1234abcd Mon Sep 17 00:00:00 2001\nFrom: A <a@example.com>\nSubject: patch\n\nbody\n";
+        let block = read_header_block(&mut raw.as_slice()).unwrap();
+        assert_eq!(block.bytes, &raw[39..]);
+        assert_eq!(block.subject().as_deref(), Some("patch"));
+    }
+
+    #[test]
+    fn empty_raw_message_is_refused() {
+        for raw in [&b""[..], b"\n", b"\r\n\r\nbody only"] {
+            let err = read_header_block(&mut &raw[..]).err().unwrap();
+            assert!(err.to_string().contains("empty"), "{err}");
+        }
     }
 
     #[test]
