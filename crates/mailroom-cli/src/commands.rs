@@ -123,6 +123,7 @@ async fn send(g: &Globals, args: SendArgs) -> Result<Exit, CliError> {
         Some(config) => {
             let sender =
                 Sender::new(store.clone(), settings.clone(), service).with_client_config(config);
+            let _interrupt = crate::interrupt::guard(&sender);
             let bar = crate::progress::attach(&sender, g);
             let reports = sender.send(Selection::Ids(vec![id])).await?;
             crate::progress::finish(bar);

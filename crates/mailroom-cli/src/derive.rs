@@ -84,6 +84,7 @@ async fn derived(
             let service = store.entry(queued).map_err(mailroom::Error::from)?.service;
             let sender = Sender::new(store.clone(), resolved.settings.clone(), service)
                 .with_client_config(config);
+            let _interrupt = crate::interrupt::guard(&sender);
             let bar = crate::progress::attach(&sender, g);
             let reports = sender.send(Selection::Ids(vec![queued])).await?;
             crate::progress::finish(bar);

@@ -34,6 +34,7 @@ pub async fn run(g: &Globals, args: FlushArgs) -> Result<Exit, CliError> {
     let mut last_settings = SmtpSettings::default();
     for group in plan(&store, &args)? {
         let sender = Sender::new(store.clone(), group.settings.clone(), group.service);
+        let _interrupt = crate::interrupt::guard(&sender);
         let bar = crate::progress::attach(&sender, g);
         let reports = send(&store, &sender, group.selection).await?;
         crate::progress::finish(bar);

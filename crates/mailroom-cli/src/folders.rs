@@ -317,6 +317,7 @@ pub async fn resend(g: &Globals, args: ResendArgs) -> Result<Exit, CliError> {
         )]
     } else {
         let sender = Sender::new(store.clone(), resolved.settings.clone(), entry.service);
+        let _interrupt = crate::interrupt::guard(&sender);
         let bar = crate::progress::attach(&sender, g);
         let reports = sender.send(Selection::Ids(vec![entry.id])).await?;
         crate::progress::finish(bar);

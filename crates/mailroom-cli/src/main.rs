@@ -10,6 +10,7 @@ mod derive;
 mod exit;
 mod flush;
 mod folders;
+mod interrupt;
 mod manual;
 mod msmtp;
 mod output;

@@ -200,6 +200,7 @@ pub async fn run(
         let config = settings.client_config()?;
         let sender = Sender::new(store.clone(), settings.clone(), resolved.service)
             .with_client_config(config);
+        let _interrupt = crate::interrupt::guard(&sender);
         sender.send(Selection::Ids(vec![id])).await?
     } else {
         vec![MessageReport::from_entry(

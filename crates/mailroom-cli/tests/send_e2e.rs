@@ -795,3 +795,48 @@ fn git_format_patch_output_is_sent_without_its_mbox_line_and_empty_raw_is_refuse
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(server.messages().len(), 1);
 }
+
+#[test]
+fn ctrl_c_during_a_send_lets_the_message_finish_instead_of_leaving_it_uncertain() {
+    let server = CaptureServer::start(
+        &CaptureOptions {
+            delay_data: Some(Duration::from_secs(2)),
+            ..Default::default()
+        },
+        None,
+    );
+    let store = tempfile::tempdir().unwrap();
+    let child = mailroom(store.path())
+        .args([
+            "send",
+            "--server",
+            &format!("smtp://127.0.0.1:{}", server.port()),
+            "--tls",
+            "none",
+        ])
+        .args([
+            "--from",
+            "a@example.com",
+            "--to",
+            "b@example.com",
+            "--body",
+            "x",
+            "--json",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["state"], "sent");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stopping after the message"));
+    assert_eq!(server.wait_for(1, WAIT).len(), 1);
+}

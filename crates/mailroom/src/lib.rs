@@ -35,7 +35,7 @@ pub use registry::{Capability, MessageTypeModule, Registry};
 pub use report::{ErrorReport, MessageReport, RecipientReport};
 pub use retry::RetryPolicy;
 pub use send_as::SendAs;
-pub use sender::{Clock, Selection, Sender};
+pub use sender::{Clock, Selection, Sender, StopHandle};
 pub use services::{ServiceInfo, Services};
 pub use settings::{
     AuthSettings, BodyEncoding, CopyToSelf, DefaultSendOption, DisabledExtensions, DsnDefaults,

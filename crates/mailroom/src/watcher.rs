@@ -77,7 +77,26 @@ impl Watcher {
         tokio::pin!(stop);
         let mut backoff = self.timing.min_backoff;
         loop {
-            let wait = match self.step(&mut backoff).await? {
+            // A stop asked for during a send lets the message on the wire finish.
+            let step = self.step(&mut backoff);
+            tokio::pin!(step);
+            let mut stopping = false;
+            let result = loop {
+                tokio::select! {
+                    result = &mut step => break result,
+                    _ = &mut stop, if !stopping => {
+                        stopping = true;
+                        self.sender.stop_handle().stop();
+                    }
+                }
+            };
+            if stopping {
+                if let Step::Sent(reports, _) = result? {
+                    on_reports(&reports);
+                }
+                return Ok(());
+            }
+            let wait = match result? {
                 Step::Sent(reports, wait) => {
                     on_reports(&reports);
                     wait

@@ -287,3 +287,62 @@ async fn next_connection_sending_starts_within_5_seconds_of_the_server_coming_up
     task.await.unwrap().unwrap();
     assert_eq!(store.entry(id).unwrap().send_state, Some(SendState::Sent));
 }
+
+#[tokio::test]
+async fn stop_during_a_send_finishes_the_message_on_the_wire_and_leaves_the_rest() {
+    let (_dir, store) = store();
+    let server = CaptureServer::start(
+        &CaptureOptions {
+            delay_data: Some(Duration::from_millis(1500)),
+            ..Default::default()
+        },
+        None,
+    );
+    let ids: Vec<_> = (0..4)
+        .map(|_| queue(&store, &["bob@example.net"], SendOption::NextConnection))
+        .collect();
+    let watcher = Watcher::new(Sender::new(store.clone(), settings(server.port()), None));
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let started = Instant::now();
+    let task = tokio::spawn(async move {
+        let mut sent = Vec::new();
+        watcher
+            .run(
+                async {
+                    let _ = stop_rx.await;
+                },
+                |r| sent.extend(r.to_vec()),
+            )
+            .await
+            .map(|()| sent)
+    });
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    stop_tx.send(()).unwrap();
+    let sent = task.await.unwrap().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the stop waited for every message"
+    );
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].state, SendState::Sent);
+    let states: Vec<_> = ids
+        .iter()
+        .map(|id| store.entry(*id).unwrap().send_state.unwrap())
+        .collect();
+    assert_eq!(
+        states.iter().filter(|s| **s == SendState::Sent).count(),
+        1,
+        "{states:?}"
+    );
+    assert_eq!(
+        states.iter().filter(|s| **s == SendState::Waiting).count(),
+        3,
+        "{states:?}"
+    );
+    assert!(
+        ids.iter()
+            .all(|id| store.entry(*id).unwrap().lease.is_none()),
+        "leases left behind"
+    );
+    assert_eq!(server.messages().len(), 1);
+}

@@ -14,6 +14,7 @@ mod prepare;
 mod recovery;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use mailroom_smtp::{ClientConfig, Session};
@@ -54,6 +55,23 @@ pub(crate) fn far_future() -> SystemTime {
     SystemTime::now() + Duration::from_secs(200 * 365 * 24 * 3600)
 }
 
+/// Asks a running send operation to stop after the message it is sending: the messages it
+/// has not started are left as they were. Cheap to clone; any clone stops the operation.
+#[derive(Clone, Debug, Default)]
+pub struct StopHandle(Arc<AtomicBool>);
+
+impl StopHandle {
+    /// Asks for the stop.
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a stop was asked for.
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 /// Delivers messages from the Outbox of one service.
 pub struct Sender {
     store: Arc<Store>,
@@ -65,6 +83,7 @@ pub struct Sender {
     owner: String,
     clock: Clock,
     progress: Arc<ProgressPublisher>,
+    stop: StopHandle,
 }
 
 /// The state of one send operation.
@@ -92,6 +111,7 @@ impl Sender {
             owner: crate::host::owner_name("smtp"),
             clock: Arc::new(SystemTime::now),
             progress: Arc::new(ProgressPublisher::new(service)),
+            stop: StopHandle::default(),
         }
     }
 
@@ -124,6 +144,12 @@ impl Sender {
     /// time it is read, for drawing progress.
     pub fn progress(&self) -> watch::Receiver<SmtpProgress> {
         self.progress.subscribe()
+    }
+
+    /// A handle that stops this sender's operations after the message on the wire; a stopped
+    /// sender sends nothing more.
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
     }
 
     /// The settings this sender uses.
@@ -164,6 +190,9 @@ impl Sender {
             last_sync: Instant::now(),
         };
         for chunk in ids.chunks(BATCH) {
+            if self.stop.is_stopped() {
+                break;
+            }
             let claim = Claim {
                 folder: EntryId::OUTBOX,
                 service: self.service,

@@ -134,6 +134,25 @@ impl Sender {
             let Some(current) = ready.pop_front() else {
                 continue;
             };
+            if self.stop.is_stopped() {
+                // Stop before the next transaction: what was made ready goes back as it was.
+                ready.push_front(current);
+                if let Some(handle) = running.take() {
+                    ready.extend(joined(handle.await)?);
+                }
+                for readied in ready.drain(..) {
+                    outcomes.push(match readied {
+                        Ok(prepared) => {
+                            let mut entry = prepared.entry;
+                            entry.send_state = prepared.previous;
+                            (entry, None)
+                        }
+                        Err(failed) => (*failed, None),
+                    });
+                }
+                outcomes.extend(queue.drain(..).map(|entry| (entry, None)));
+                break;
+            }
             if renewed.elapsed() > self.lease / 3 {
                 let readied = ready.iter().map(|r| match r {
                     Ok(p) => p.entry.id,
