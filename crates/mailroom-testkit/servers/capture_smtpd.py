@@ -50,6 +50,7 @@ class Capture:
             "rcpt_tos": envelope.rcpt_tos,
             "rcpt_options": envelope.rcpt_options,
             "data": base64.b64encode(envelope.original_content or envelope.content).decode(),
+            "peer_port": session.peer[1] if session.peer else None,
             "tls": session.ssl is not None
             or server.transport.get_extra_info("ssl_object") is not None,
             "authenticated": bool(session.authenticated),

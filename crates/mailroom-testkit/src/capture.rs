@@ -75,6 +75,9 @@ pub struct Captured {
     pub rcpt_options: Vec<Vec<String>>,
     #[serde(rename = "data")]
     data_b64: String,
+    /// The client's port: messages with the same port came over one connection.
+    #[serde(default)]
+    pub peer_port: Option<u16>,
     /// Whether the session was under TLS.
     pub tls: bool,
     /// Whether the client authenticated.

@@ -346,3 +346,57 @@ async fn stop_during_a_send_finishes_the_message_on_the_wire_and_leaves_the_rest
     );
     assert_eq!(server.messages().len(), 1);
 }
+
+fn connections(server: &CaptureServer) -> usize {
+    let ports: std::collections::HashSet<_> = server
+        .messages()
+        .iter()
+        .map(|m| m.peer_port.expect("peer port"))
+        .collect();
+    ports.len()
+}
+
+#[tokio::test]
+async fn connections_per_server_sends_over_several_sessions_each_message_once() {
+    let (_dir, store) = store();
+    let server = CaptureServer::start(&CaptureOptions::default(), None);
+    let ids: Vec<_> = (0..30)
+        .map(|_| queue(&store, &["bob@example.net"], SendOption::OnRequest))
+        .collect();
+    let settings = SmtpSettings {
+        connections_per_server: 3,
+        ..settings(server.port())
+    };
+    let reports = Sender::new(store.clone(), settings, None)
+        .send(Selection::Queued)
+        .await
+        .unwrap();
+    assert_eq!(reports.len(), 30);
+    assert!(reports.iter().all(|r| r.state == SendState::Sent));
+    assert_eq!(server.wait_for(30, WAIT).len(), 30);
+    assert_eq!(connections(&server), 3);
+    assert!(
+        ids.iter()
+            .all(|id| store.entry(*id).unwrap().parent == EntryId::SENT)
+    );
+}
+
+#[tokio::test]
+async fn messages_per_connection_opens_a_fresh_session_after_the_limit() {
+    let (_dir, store) = store();
+    let server = CaptureServer::start(&CaptureOptions::default(), None);
+    for _ in 0..12 {
+        queue(&store, &["bob@example.net"], SendOption::OnRequest);
+    }
+    let settings = SmtpSettings {
+        messages_per_connection: 5,
+        ..settings(server.port())
+    };
+    let reports = Sender::new(store.clone(), settings, None)
+        .send(Selection::Queued)
+        .await
+        .unwrap();
+    assert!(reports.iter().all(|r| r.state == SendState::Sent));
+    assert_eq!(server.wait_for(12, WAIT).len(), 12);
+    assert_eq!(connections(&server), 3);
+}

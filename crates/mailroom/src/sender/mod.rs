@@ -92,6 +92,35 @@ struct Run {
     unreachable: Option<mailroom_smtp::Error>,
     reports: Vec<MessageReport>,
     last_sync: Instant,
+    /// Messages sent over the current session (for `messages_per_connection`).
+    in_session: u32,
+}
+
+/// Waits for every future, polling them together on this task; outputs in order.
+async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs
+        .into_iter()
+        .map(|o| o.expect("every future finished"))
+        .collect()
 }
 
 /// A message with its outcome, to be recorded, and the folder to move it to.
@@ -183,20 +212,44 @@ impl Sender {
             Selection::Due => (self.clock)(),
             _ => far_future(),
         };
+        // Up to `connections_per_server` sessions, each taking the next batch in turn.
+        let sessions = (self.settings.connections_per_server as usize).clamp(1, 16);
+        let batch = BATCH.min(ids.len().div_ceil(sessions)).max(1);
+        let batches = std::sync::Mutex::new(ids.chunks(batch));
+        let workers = (0..sessions).map(|_| self.worker(&config, &states, due_before, &batches));
+        let mut reports = Vec::with_capacity(ids.len());
+        for result in join_all(workers.collect()).await {
+            reports.extend(result?);
+        }
+        self.progress.update(|p| p.state = ProgressState::Done);
+        Ok(reports)
+    }
+
+    /// One session's share of a send operation: batches taken in turn until none is left.
+    async fn worker(
+        &self,
+        config: &ClientConfig,
+        states: &[SendState],
+        due_before: SystemTime,
+        batches: &std::sync::Mutex<std::slice::Chunks<'_, EntryId>>,
+    ) -> Result<Vec<MessageReport>, Error> {
         let mut run = Run {
             session: None,
             unreachable: None,
-            reports: Vec::with_capacity(ids.len()),
+            reports: Vec::new(),
             last_sync: Instant::now(),
+            in_session: 0,
         };
-        for chunk in ids.chunks(BATCH) {
+        loop {
+            let next = batches.lock().unwrap_or_else(|p| p.into_inner()).next();
+            let Some(chunk) = next else { break };
             if self.stop.is_stopped() {
                 break;
             }
             let claim = Claim {
                 folder: EntryId::OUTBOX,
                 service: self.service,
-                states: &states,
+                states,
                 now: (self.clock)(),
                 due_before: Some(due_before),
                 owner: &self.owner,
@@ -205,7 +258,7 @@ impl Sender {
                 ids: Some(chunk),
             };
             let claimed = self.store.claim(&claim)?;
-            self.chunk(&config, &mut run, claimed).await?;
+            self.chunk(config, &mut run, claimed).await?;
         }
         if let Some(session) = run.session.take() {
             self.progress.update(|p| p.state = ProgressState::Closing);
@@ -213,7 +266,6 @@ impl Sender {
                 debug!(error = %e, "QUIT failed");
             }
         }
-        self.progress.update(|p| p.state = ProgressState::Done);
         Ok(run.reports)
     }
 

@@ -195,7 +195,10 @@ impl Sender {
         }
         let observer: Arc<dyn mailroom_smtp::Observer> = self.progress.clone();
         match Session::connect(config, Some(observer)).await {
-            Ok(s) => run.session = Some(s),
+            Ok(s) => {
+                run.session = Some(s);
+                run.in_session = 0;
+            }
             Err(e) => {
                 warn!(error = %e, "cannot open an SMTP session");
                 run.unreachable = Some(e);
@@ -219,6 +222,13 @@ impl Sender {
             p.bytes_sent = 0;
             p.bytes_total = entry.size;
         });
+        let limit = self.settings.messages_per_connection;
+        if limit > 0 && run.in_session >= limit {
+            // The server's limit of messages per connection: a fresh session for the next.
+            if let Some(session) = run.session.take() {
+                let _ = session.quit().await;
+            }
+        }
         self.ensure_session(config, run).await;
         let session = match (&run.unreachable, run.session.as_mut()) {
             (None, Some(session)) => session,
@@ -230,6 +240,7 @@ impl Sender {
         };
         info!(id = %entry.id, recipients = envelope.recipients.len(), bytes = entry.size, "sending");
         let result = session.send(&envelope, body, Some(entry.size)).await;
+        run.in_session += 1;
         if let Err(e) = &result {
             warn!(id = %entry.id, error = %e, "transaction failed");
         }
