@@ -104,10 +104,10 @@ fn attach(host: &str, port: u16, file: &str) {
         .multipart(
             MultiPart::mixed()
                 .singlepart(SinglePart::plain("See the attachment.".to_string()))
-                .singlepart(
-                    Attachment::new("big.bin".into())
-                        .body(content, ContentType::parse("application/octet-stream").unwrap()),
-                ),
+                .singlepart(Attachment::new("big.bin".into()).body(
+                    content,
+                    ContentType::parse("application/octet-stream").unwrap(),
+                )),
         )
         .expect("message");
     let started = Instant::now();
