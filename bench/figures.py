@@ -81,13 +81,11 @@ def stop_servers():
 
 
 def run(cmd, env=None):
-    """Runs cmd to completion; returns (wall seconds, peak RSS KiB of that child, stdout)."""
+    """Runs cmd to completion; returns (wall seconds, stdout)."""
     started = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     out, err = p.communicate()
     seconds = time.perf_counter() - started
-    # communicate() reaped the child already; its own peak RSS comes from wait4 below when the
-    # caller needs it (see run_rss). Here only the time matters.
     if p.returncode != 0:
         raise RuntimeError(f"{cmd[0]} failed ({p.returncode}): {err.decode(errors='replace')}")
     return seconds, out.decode(errors="replace")
@@ -294,7 +292,7 @@ def main():
 
     rows = []
     add = lambda *cells: rows.append(cells)
-    add("figure", "mailroom", "peer", "peer's figure", "ratio", "target", "")
+    add("figure", "mailroom", "peer", "peer's figure", "ratio", "target", "verdict")
     for sessions, r in engine.items():
         m = r["mailroom"]
         for peer, target in (("smtp-source -d", 1.5), ("lettre TCP_NODELAY", 2.0),
@@ -344,8 +342,7 @@ def main():
             print("  ".join("-" * w for w in widths))
     print()
     print(f"figures took {elapsed:.0f} s")
-    missed = [row[0] for row in rows[1:] if row[6] == "MISSED"]
-    if missed:
+    if any(row[6] == "MISSED" for row in rows[1:]):
         print("missed: " + "; ".join(f"{r[0]} vs {r[2]}" for r in rows[1:] if r[6] == "MISSED"))
 
 
