@@ -1,7 +1,7 @@
 """Runs every benchmark comparison on 127.0.0.1 and prints one table; called by bench/run.
 
 Environment: BENCH_TARGET (the cargo target directory, built by bench/run), BENCH_ROUNDS
-(alternating rounds per throughput figure, default 3), BENCH_MESSAGES (default 20000),
+(alternating rounds per throughput figure, default 5), BENCH_MESSAGES (default 20000),
 BENCH_SIZE (default 2048), BENCH_NAGLE_MESSAGES (messages for lettre as shipped, default 200),
 BENCH_STARTUP_RUNS (default 41), BENCH_ATTACH_MIB (default 1024), BENCH_DIR (scratch directory
 on the disk to measure; default: the system temporary directory).
@@ -22,7 +22,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TARGET = os.environ.get("BENCH_TARGET", os.path.join(ROOT, "target"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "20000"))
 SIZE = int(os.environ.get("BENCH_SIZE", "2048"))
 NAGLE_MESSAGES = int(os.environ.get("BENCH_NAGLE_MESSAGES", "200"))
@@ -81,27 +81,19 @@ def stop_servers():
 
 
 def run(cmd, env=None):
-    """Runs cmd to completion; returns (wall seconds, stdout)."""
-    started = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    out, err = p.communicate()
-    seconds = time.perf_counter() - started
-    if p.returncode != 0:
-        raise RuntimeError(f"{cmd[0]} failed ({p.returncode}): {err.decode(errors='replace')}")
-    return seconds, out.decode(errors="replace")
-
-
-def run_rss(cmd, env=None):
-    """Runs cmd; returns (wall seconds, the child's own peak RSS in KiB from wait4, stdout)."""
+    """Runs cmd to completion; returns (wall seconds, stdout and stderr, user+system CPU seconds,
+    peak RSS in KiB), the last two that child's own (and its reaped children's), from wait4."""
     started = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     out = p.stdout.read()
     _, status, usage = os.wait4(p.pid, 0)
     seconds = time.perf_counter() - started
     p.returncode = os.waitstatus_to_exitcode(status)
+    p.stdout.close()
+    out = out.decode(errors="replace")
     if p.returncode != 0:
-        raise RuntimeError(f"{cmd[0]} failed ({p.returncode}): {out.decode(errors='replace')}")
-    return seconds, usage.ru_maxrss, out.decode(errors="replace")
+        raise RuntimeError(f"{cmd[0]} failed ({p.returncode}): {out}")
+    return seconds, out, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def field(text, name):
@@ -149,39 +141,66 @@ def senders(port, messages, sessions):
 
 
 def engine_figure(port):
-    """Figure 1: messages per second, median of alternating rounds, 1 and 4 sessions."""
+    """Figure 1: for 1 and 4 sessions, each client's median rate, the median of the per-round
+    ratios mailroom/peer (the clients run back to back in each round, in an order that rotates
+    from round to round, so that load from elsewhere on the machine hits them alike), and each
+    client's median CPU time per message."""
     results = {}
     for sessions in (1, 4):
-        rates = {}
-        for _ in range(ROUNDS):
-            for name, (cmd, env) in senders(port, MESSAGES, sessions).items():
-                seconds, out = run(cmd, env)
+        rates, cpu, ratios = {}, {}, {}
+        for r in range(ROUNDS):
+            clients = list(senders(port, MESSAGES, sessions).items())
+            clients = clients[r % len(clients):] + clients[: r % len(clients)]
+            round_rates = {}
+            for name, (cmd, env) in clients:
+                seconds, out, cpu_seconds, _ = run(cmd, env)
                 if name != "smtp-source -d" and field(out, "messages") != MESSAGES:
                     raise RuntimeError(f"{name} did not send every message: {out}")
+                round_rates[name] = MESSAGES / seconds
                 rates.setdefault(name, []).append(MESSAGES / seconds)
+                cpu.setdefault(name, []).append(cpu_seconds / MESSAGES * 1e6)
+            for name, rate in round_rates.items():
+                ratios.setdefault(name, []).append(round_rates["mailroom"] / rate)
         # lettre as shipped stalls on Nagle's algorithm: a smaller count, one round.
         cmd = [LETTRE, "throughput", "127.0.0.1", str(port), str(NAGLE_MESSAGES), str(SIZE),
                str(sessions)]
-        seconds, out = run(cmd)
+        seconds, out, cpu_seconds, _ = run(cmd)
         rates["lettre as shipped"] = [NAGLE_MESSAGES / seconds]
-        results[sessions] = {name: statistics.median(r) for name, r in rates.items()}
+        cpu["lettre as shipped"] = [cpu_seconds / NAGLE_MESSAGES * 1e6]
+        ratios["lettre as shipped"] = [statistics.median(rates["mailroom"]) * seconds
+                                       / NAGLE_MESSAGES]
+        results[sessions] = {
+            name: (statistics.median(r), statistics.median(ratios[name]),
+                   statistics.median(cpu[name]))
+            for name, r in rates.items()
+        }
     return results
 
 
 def end_to_end_figure(port, scratch):
-    """Figure 2: the same load filled into an Outbox, then flushed with its records."""
+    """Figure 2: the same load filled into an Outbox beforehand, then flushed with its records
+    (one connection: the sender uses one per server). Each round flushes a fresh copy and runs
+    the peers' single sessions next to it; ratios are medians of the per-round ratios."""
     template = os.path.join(scratch, "outbox-template")
-    fill_seconds, out = run([OUTBOX, "fill", template, str(MESSAGES), str(SIZE)])
-    rates = []
+    fill_seconds, out, _, _ = run([OUTBOX, "fill", template, str(MESSAGES), str(SIZE)])
+    rates, ratios, peer_rates = [], {}, {}
+    peers = {k: v for k, v in senders(port, MESSAGES, 1).items() if k != "mailroom"}
     for i in range(ROUNDS):
         store = os.path.join(scratch, f"outbox-{i}")
         shutil.copytree(template, store)
-        seconds, out = run([OUTBOX, "flush", store, f"127.0.0.1:{port}"])
+        seconds, out, _, _ = run([OUTBOX, "flush", store, f"127.0.0.1:{port}"])
         if int(field(out, "sent")) != MESSAGES:
             raise RuntimeError(f"the flush did not send every message: {out}")
         rates.append(MESSAGES / seconds)
         shutil.rmtree(store)
-    return statistics.median(rates), MESSAGES / fill_seconds
+        for name, (cmd, env) in peers.items():
+            peer_seconds, _, _, _ = run(cmd, env)
+            ratios.setdefault(name, []).append(peer_seconds / seconds)
+            peer_rates.setdefault(name, []).append(MESSAGES / peer_seconds)
+    return (statistics.median(rates),
+            {k: (statistics.median(peer_rates[k]), statistics.median(v))
+             for k, v in ratios.items()},
+            MESSAGES / fill_seconds)
 
 
 def memory_figure(port, scratch):
@@ -192,13 +211,13 @@ def memory_figure(port, scratch):
         for i in range(ATTACH_MIB):
             f.write(chunk[i % 7:] + chunk[: i % 7])
     store = os.path.join(scratch, "attach-store")
-    m_seconds, m_rss, _ = run_rss([
+    m_seconds, _, _, m_rss = run([
         MAILROOM, "send", "--store", store, "--server", f"smtp://127.0.0.1:{port}",
         "--tls", "none", "--from", "bench@example.org", "--to", "sink@example.org",
         "--subject", "One big attachment", "--body", "See the attachment.", "--attach", big,
     ])
     shutil.rmtree(store)
-    l_seconds, l_rss, _ = run_rss([LETTRE, "attach", "127.0.0.1", str(port), big])
+    l_seconds, _, _, l_rss = run([LETTRE, "attach", "127.0.0.1", str(port), big])
     os.remove(big)
     return (m_rss, m_seconds), (l_rss, l_seconds)
 
@@ -207,7 +226,7 @@ def store_figure(scratch):
     """Figure 4: the store crate's own benchmark, run here so that it shares this machine."""
     env = dict(os.environ, MAILROOM_BENCH_DIR=scratch, MAILROOM_BENCH_STREAM_MIB="256",
                CARGO_TARGET_DIR=TARGET)
-    _, out = run(["cargo", "bench", "-q", "-p", "mailroom-store", "--bench", "throughput"], env)
+    _, out, _, _ = run(["cargo", "bench", "-q", "-p", "mailroom-store", "--bench", "throughput"], env)
 
     def num(pattern):
         m = re.search(pattern, out)
@@ -239,7 +258,7 @@ def startup_figure(scratch):
     times = {name: [] for name in cmds}
     for _ in range(STARTUP_RUNS):
         for name, cmd in cmds.items():
-            seconds, _ = run(cmd)
+            seconds, _, _, _ = run(cmd)
             times[name].append(seconds)
     shutil.rmtree(store)
     return {name: statistics.median(t) for name, t in times.items()}
@@ -276,7 +295,7 @@ def main():
         step("engine throughput")
         engine = engine_figure(port)
         step("end-to-end through the Outbox")
-        e2e, fill_rate = end_to_end_figure(port, scratch)
+        e2e, e2e_ratios, fill_rate = end_to_end_figure(port, scratch)
         step("1 GiB attachment")
         (m_rss, m_secs), (l_rss, l_secs) = memory_figure(port, scratch)
         step("store")
@@ -294,18 +313,18 @@ def main():
     add = lambda *cells: rows.append(cells)
     add("figure", "mailroom", "peer", "peer's figure", "ratio", "target", "verdict")
     for sessions, r in engine.items():
-        m = r["mailroom"]
+        m = r["mailroom"][0]
         for peer, target in (("smtp-source -d", 1.5), ("lettre TCP_NODELAY", 2.0),
                              ("lettre as shipped", None), ("python smtplib", None)):
-            ratio = m / r[peer]
+            rate, ratio, _ = r[peer]
             add(f"1. engine, {sessions} session{'s' if sessions > 1 else ''} (msg/s)",
-                f"{m:,.0f}", peer, f"{r[peer]:,.0f}", f"{ratio:.2f}",
+                f"{m:,.0f}", peer, f"{rate:,.0f}", f"{ratio:.2f}",
                 f">= {target}" if target else "", verdict(ratio >= target) if target else "")
     for peer, target in (("smtp-source -d", 0.8), ("lettre TCP_NODELAY", None),
                          ("python smtplib", None)):
-        ratio = e2e / engine[1][peer]
+        rate, ratio = e2e_ratios[peer]
         add("2. end-to-end, Outbox + records, 1 session (msg/s)", f"{e2e:,.0f}",
-            f"{peer}, 1 session", f"{engine[1][peer]:,.0f}", f"{ratio:.2f}",
+            f"{peer}, 1 session", f"{rate:,.0f}", f"{ratio:.2f}",
             f">= {target}" if target else "", verdict(ratio >= target) if target else "")
     add(f"3. peak RSS, one message with a {ATTACH_MIB} MiB attachment (MiB)",
         f"{m_rss / 1024:,.1f}", "lettre", f"{l_rss / 1024:,.1f}", f"{m_rss / l_rss:.3f}",
@@ -340,6 +359,12 @@ def main():
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
         if i == 0:
             print("  ".join("-" * w for w in widths))
+    print()
+    print("engine CPU time per message (user + system, median of rounds), microseconds:")
+    for sessions, r in engine.items():
+        print(f"  {sessions} session{'s' if sessions > 1 else ' '}: " + ", ".join(
+            f"{name} {cpu:.0f}" for name, (_, _, cpu) in r.items()))
+    print("ratios: median of the per-round ratios (each round runs the clients back to back)")
     print()
     print(f"figures took {elapsed:.0f} s")
     if any(row[6] == "MISSED" for row in rows[1:]):
