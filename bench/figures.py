@@ -68,6 +68,13 @@ def start_sink():
     raise RuntimeError("smtp-sink did not start")
 
 
+def sink_cpu_seconds():
+    """User + system CPU seconds the (first) smtp-sink has used so far."""
+    with open(f"/proc/{SERVERS[0].pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop_servers():
     for p in SERVERS:
         if p.poll() is None:
@@ -147,13 +154,15 @@ def engine_figure(port):
     client's median CPU time per message."""
     results = {}
     for sessions in (1, 4):
-        rates, cpu, ratios = {}, {}, {}
+        rates, cpu, ratios, sink = {}, {}, {}, {}
         for r in range(ROUNDS):
             clients = list(senders(port, MESSAGES, sessions).items())
             clients = clients[r % len(clients):] + clients[: r % len(clients)]
             round_rates = {}
             for name, (cmd, env) in clients:
+                sink_before = sink_cpu_seconds()
                 seconds, out, cpu_seconds, _ = run(cmd, env)
+                sink.setdefault(name, []).append((sink_cpu_seconds() - sink_before) / seconds)
                 if name != "smtp-source -d" and field(out, "messages") != MESSAGES:
                     raise RuntimeError(f"{name} did not send every message: {out}")
                 round_rates[name] = MESSAGES / seconds
@@ -171,7 +180,8 @@ def engine_figure(port):
                                        / NAGLE_MESSAGES]
         results[sessions] = {
             name: (statistics.median(r), statistics.median(ratios[name]),
-                   statistics.median(cpu[name]))
+                   statistics.median(cpu[name]),
+                   statistics.median(sink[name]) if name in sink else None)
             for name, r in rates.items()
         }
     return results
@@ -316,7 +326,7 @@ def main():
         m = r["mailroom"][0]
         for peer, target in (("smtp-source -d", 1.5), ("lettre TCP_NODELAY", 2.0),
                              ("lettre as shipped", None), ("python smtplib", None)):
-            rate, ratio, _ = r[peer]
+            rate, ratio, _, _ = r[peer]
             add(f"1. engine, {sessions} session{'s' if sessions > 1 else ''} (msg/s)",
                 f"{m:,.0f}", peer, f"{rate:,.0f}", f"{ratio:.2f}",
                 f">= {target}" if target else "", verdict(ratio >= target) if target else "")
@@ -363,7 +373,11 @@ def main():
     print("engine CPU time per message (user + system, median of rounds), microseconds:")
     for sessions, r in engine.items():
         print(f"  {sessions} session{'s' if sessions > 1 else ' '}: " + ", ".join(
-            f"{name} {cpu:.0f}" for name, (_, _, cpu) in r.items()))
+            f"{name} {cpu:.0f}" for name, (_, _, cpu, _) in r.items()))
+    print("smtp-sink's CPU use while each client ran (share of one core, median of rounds):")
+    for sessions, r in engine.items():
+        print(f"  {sessions} session{'s' if sessions > 1 else ' '}: " + ", ".join(
+            f"{name} {busy:.0%}" for name, (_, _, _, busy) in r.items() if busy is not None))
     print("ratios: median of the per-round ratios (each round runs the clients back to back)")
     print()
     print(f"figures took {elapsed:.0f} s")
