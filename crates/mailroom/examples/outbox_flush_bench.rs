@@ -39,11 +39,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 started.elapsed().as_secs_f64()
             );
         }
-        ["flush", dir, server] => {
+        ["flush", dir, server, rest @ ..] => {
+            let sessions: u32 = rest.first().map_or(Ok(1), |s| s.parse())?;
             let store = Arc::new(Store::open(std::path::Path::new(dir))?);
             let settings = SmtpSettings {
                 server: Some(format!("smtp://{server}").parse()?),
                 tls: Some(TlsMode::None),
+                connections_per_server: sessions,
                 ..SmtpSettings::default()
             };
             let started = Instant::now();
@@ -58,7 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
         _ => {
-            eprintln!("usage: outbox_flush_bench fill DIR N SIZE | flush DIR HOST:PORT");
+            eprintln!("usage: outbox_flush_bench fill DIR N SIZE | flush DIR HOST:PORT [SESSIONS]");
             std::process::exit(64);
         }
     }
