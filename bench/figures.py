@@ -1,7 +1,7 @@
 """Runs every benchmark comparison on 127.0.0.1 and prints one table; called by bench/run.
 
 Environment: BENCH_TARGET (the cargo target directory, built by bench/run), BENCH_ROUNDS
-(alternating rounds per throughput figure, default 5), BENCH_MESSAGES (default 20000),
+(alternating rounds per throughput figure, default 3), BENCH_MESSAGES (default 20000),
 BENCH_SIZE (default 2048), BENCH_NAGLE_MESSAGES (messages for lettre as shipped, default 200),
 BENCH_STARTUP_RUNS (default 41), BENCH_ATTACH_MIB (default 1024), BENCH_DIR (scratch directory
 on the disk to measure; default: the system temporary directory).
@@ -22,7 +22,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TARGET = os.environ.get("BENCH_TARGET", os.path.join(ROOT, "target"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "20000"))
 SIZE = int(os.environ.get("BENCH_SIZE", "2048"))
 NAGLE_MESSAGES = int(os.environ.get("BENCH_NAGLE_MESSAGES", "200"))

@@ -37,6 +37,9 @@ pub fn resolve(store: &Arc<Store>, args: &ServerArgs) -> Result<Resolved, CliErr
     };
     let settings = overlay(base, args, None)?;
     settings.validate()?;
+    if settings.auth.is_some() && settings.effective_tls() == TlsMode::None {
+        eprintln!("mailroom: warning: --tls none sends the password in clear text");
+    }
     Ok(Resolved { settings, service })
 }
 

@@ -196,6 +196,17 @@ fn too_far() -> CliError {
 
 /// `--dry-run`: the message bytes on stdout, the envelope on stderr; nothing stored or sent.
 pub fn dry_run(content: Content, args: &SendArgs) -> Result<(), CliError> {
+    // The same checks as a real send, before anything is written.
+    if let Some(addr) = &args.envelope_from {
+        mailroom::mime::Address::parse(addr).map_err(|e| {
+            CliError::input(
+                anyhow::Error::new(e).context(format!("invalid --envelope-from {addr:?}")),
+            )
+        })?;
+    }
+    for addr in args.to.iter().chain(&args.cc).chain(&args.bcc) {
+        mailroom::parse_mailbox("recipient", addr)?;
+    }
     let mut out = std::io::stdout().lock();
     let (from, recipients) = match content {
         Content::Composed(message) => {

@@ -44,24 +44,32 @@ async fn derived(
         )
     })?;
     let new_id = make(&mut client)?;
-    for addr in to {
-        client.add_addressee(RecipientKind::To, addr)?;
-    }
-    {
-        let message = client.message_mut()?;
-        if message.from.is_none()
-            && let Some(address) = &resolved.settings.address
+    // A draft that cannot be completed is removed, not left half-written.
+    let filled = (|| -> Result<(), CliError> {
+        for addr in to {
+            client.add_addressee(RecipientKind::To, addr)?;
+        }
         {
-            let mut from = mailroom::parse_mailbox("account address", address)?;
-            from.name = resolved.settings.display_name.clone();
-            message.from = Some(from);
+            let message = client.message_mut()?;
+            if message.from.is_none()
+                && let Some(address) = &resolved.settings.address
+            {
+                let mut from = mailroom::parse_mailbox("account address", address)?;
+                from.name = resolved.settings.display_name.clone();
+                message.from = Some(from);
+            }
+            if let Some(body) = &draft.body {
+                let quoted = message.text.take().unwrap_or_default();
+                message.text = Some(format!("{body}\n\n{quoted}"));
+            }
         }
-        if let Some(body) = &draft.body {
-            let quoted = message.text.take().unwrap_or_default();
-            message.text = Some(format!("{body}\n\n{quoted}"));
-        }
+        client.save()?;
+        Ok(())
+    })();
+    if let Err(e) = filled {
+        let _ = store.delete(new_id);
+        return Err(e);
     }
-    client.save()?;
     if !draft.send {
         let entry = store.entry(new_id).map_err(mailroom::Error::from)?;
         if g.json {
@@ -77,7 +85,13 @@ async fn derived(
         }
         return Ok(Exit::Ok);
     }
-    let queued = client.queue(SendOption::Immediately)?;
+    let queued = match client.queue(SendOption::Immediately) {
+        Ok(id) => id,
+        Err(e) => {
+            let _ = store.delete(new_id);
+            return Err(e.into());
+        }
+    };
     let reports = match &resolved.settings.server {
         Some(_) => {
             let config = resolved.settings.client_config()?;

@@ -36,8 +36,7 @@ impl Exit {
         for r in reports {
             let this = if r.auth_refused() {
                 Exit::NoPerm
-            } else if r.failed() || r.error.as_ref().is_some_and(|e| e.kind == "tls") {
-                // A refused TLS policy or certificate will not fix itself by waiting.
+            } else if r.failed() {
                 Exit::Unavailable
             } else if r.pending()
                 && !(r.state == mailroom::store::SendState::UponRequest

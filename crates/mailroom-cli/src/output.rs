@@ -86,9 +86,10 @@ pub fn summary(r: &MessageReport, settings: &SmtpSettings) -> String {
                 String::new()
             };
             format!(
-                "message {}: left queued ({}){done}: {why}",
+                "message {}: left queued ({}){done}{}{why}",
                 r.id,
-                state_name(state)
+                state_name(state),
+                if why.is_empty() { "" } else { ": " }
             )
         }
     }

@@ -19,7 +19,7 @@ use crate::outbox::{
 };
 use crate::registry::{Capability, MessageTypeModule};
 use crate::services::Services;
-use crate::settings::{CopyToSelf, SmtpSettings};
+use crate::settings::{BodyEncoding, CopyToSelf, SmtpSettings};
 
 /// Prefix of the streams holding a message's attachments.
 const ATTACHMENT_PREFIX: &str = "attachment-";
@@ -291,9 +291,20 @@ impl SmtpClientMtm {
         Ok(())
     }
 
-    /// Checks that the message can be sent: a From, at least one recipient, valid header text.
+    /// Checks that the message can be sent: a From, at least one recipient, valid header text,
+    /// and nothing a plain-text account cannot carry.
     pub fn validate(&self) -> Result<(), Error> {
         let message = self.message()?;
+        let settings = self.account_settings(self.context_message()?.service)?;
+        if settings.body_encoding == BodyEncoding::Plain
+            && (message.html.is_some()
+                || !message.attachments.is_empty()
+                || !message.inline.is_empty())
+        {
+            return Err(Error::input(
+                "the account sends plain text only: remove the HTML body and attachments",
+            ));
+        }
         if message.from.is_none() {
             return Err(Error::input("the message has no From address"));
         }

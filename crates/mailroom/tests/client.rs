@@ -327,3 +327,22 @@ async fn send_as_sends_with_an_attachment_and_save_keeps_a_draft() {
         ErrorKind::NotFound
     );
 }
+
+#[test]
+fn plain_text_account_refuses_html_and_attachments() {
+    let f = fixture(None);
+    let services = Services::new(f.store.clone());
+    let mut settings: SmtpSettings = services.settings(f.account).unwrap();
+    settings.body_encoding = mailroom::BodyEncoding::Plain;
+    services.set_settings(f.account, &settings).unwrap();
+    let mut client = SmtpClientMtm::new(f.store.clone());
+    client.create_message(Some(f.account)).unwrap();
+    client
+        .add_addressee(RecipientKind::To, "bob@example.net")
+        .unwrap();
+    client.validate().unwrap();
+    client.set_html("<p>hi</p>").unwrap();
+    let e = client.validate().unwrap_err();
+    assert!(e.to_string().contains("plain text only"), "{e}");
+    assert!(client.queue(SendOption::Immediately).is_err());
+}

@@ -20,7 +20,11 @@ pub(super) fn apply(
     let delivery = match result {
         Ok(delivery) => delivery,
         Err(e) => {
-            if !e.is_transient() {
+            // Only a refusal (a 5xx reply) or unusable input fails the recipients for good;
+            // a broken or lost connection is worth another try.
+            let permanent = e.reply().is_some_and(Reply::is_permanent)
+                || e.kind() == mailroom_smtp::ErrorKind::Input;
+            if permanent {
                 for &slot in slots {
                     let r = &mut entry.recipients[slot];
                     r.state = RecipientState::Rejected;

@@ -74,7 +74,12 @@ impl FromStr for ServerUrl {
     type Err = Error;
 
     fn from_str(url: &str) -> Result<Self, Error> {
-        let bad = |why: &str| Error::config(format!("invalid server {url:?}: {why}"));
+        // Never echo a password written into the URL (`smtp://user:secret@host`).
+        let shown = match url.rsplit_once('@') {
+            Some((_, host)) => format!("…@{host}"),
+            None => url.to_string(),
+        };
+        let bad = |why: &str| Error::config(format!("invalid server {shown:?}: {why}"));
         if url.bytes().any(|b| b.is_ascii_control() || b == b' ') {
             return Err(bad("contains spaces or control characters"));
         }
@@ -86,7 +91,13 @@ impl FromStr for ServerUrl {
             return Err(bad("expected smtp://HOST[:PORT] or smtps://HOST[:PORT]"));
         };
         let rest = rest.strip_suffix('/').unwrap_or(rest);
-        if rest.contains(['/', '?', '#', '@']) {
+        if rest.contains('@') {
+            return Err(bad(
+                "credentials do not belong in the URL: use --user with --password-env or \
+                 --password-command",
+            ));
+        }
+        if rest.contains(['/', '?', '#']) {
             return Err(bad("only a host and a port may follow the scheme"));
         }
         let (host, port) = if let Some(inner) = rest.strip_prefix('[') {
