@@ -220,9 +220,7 @@ impl Batch<'_> {
             return Err(StoreError::Invalid(InvalidOperation::CreateRoot));
         }
         parent_of(self.conn, parent)?;
-        // A standard folder lies under the root and the local service only, never inside a
-        // subtree that could be moved, so only other targets need the cycle check.
-        if !parent.is_standard() && in_subtree(self.conn, id, parent)? {
+        if in_subtree(self.conn, id, parent)? {
             return Err(StoreError::Invalid(InvalidOperation::Cycle {
                 entry: id,
                 target: parent,
