@@ -52,3 +52,18 @@ fn child_ids_follow_the_filter_and_leased_lists_only_claimed_entries() {
     );
     assert!(store.child_ids(EntryId(99_999), &Filter::all()).is_err());
 }
+
+#[test]
+fn copying_the_local_service_into_one_of_its_standard_folders_is_a_cycle() {
+    use mailroom_store::{InvalidOperation, StoreError};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let result = store.copy(EntryId::LOCAL_SERVICE, EntryId::INBOX);
+    assert!(
+        matches!(
+            result,
+            Err(StoreError::Invalid(InvalidOperation::Cycle { .. }))
+        ),
+        "{result:?}"
+    );
+}
