@@ -39,29 +39,6 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
-/// Header fields the model holds in its own fields, or that describe the MIME structure.
-const MAPPED: &[&str] = &[
-    "date",
-    "from",
-    "sender",
-    "reply-to",
-    "to",
-    "cc",
-    "bcc",
-    "subject",
-    "message-id",
-    "in-reply-to",
-    "references",
-    "mime-version",
-    "content-type",
-    "content-transfer-encoding",
-    "content-disposition",
-    "content-id",
-    "disposition-notification-to",
-    "x-priority",
-    "importance",
-];
-
 /// Header text made safe: CR, LF and NUL (which decoded encoded words may carry) become spaces,
 /// so that re-rendering can never add a header line.
 pub(crate) fn clean(text: &str) -> String {
@@ -136,7 +113,7 @@ pub fn parse_message(raw: &[u8]) -> Result<Parsed, ParseError> {
         let lower = name.to_ascii_lowercase();
         let name_ok =
             !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b) && b != b':');
-        if !name_ok || MAPPED.contains(&lower.as_str()) {
+        if !name_ok || crate::validate::RESERVED.contains(&lower.as_str()) {
             continue;
         }
         let value = match header.value() {

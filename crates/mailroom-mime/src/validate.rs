@@ -54,8 +54,10 @@ impl From<MessageError> for std::io::Error {
     }
 }
 
-/// Header names the renderer writes; a further header may not repeat them.
-const RESERVED: &[&str] = &[
+/// Header names the model holds in its own fields or the renderer writes for the MIME
+/// structure: a further header may not repeat them, and parsing keeps them out of the further
+/// headers.
+pub(crate) const RESERVED: &[&str] = &[
     "date",
     "from",
     "sender",

@@ -290,32 +290,6 @@ pub(crate) fn store_recipients(
     Ok(())
 }
 
-/// Adds recipient records to an entry that has none.
-pub(crate) fn insert_recipients(
-    conn: &Connection,
-    id: EntryId,
-    recipients: &[RecipientRecord],
-) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO recipients (entry, pos, address, kind, state, code, enhanced, text, time)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
-    for (pos, r) in recipients.iter().enumerate() {
-        stmt.execute(params![
-            id,
-            pos as i64,
-            r.address,
-            r.kind,
-            r.state,
-            r.code,
-            r.enhanced,
-            r.text,
-            r.time.map(to_micros),
-        ])?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,7 @@ use std::io::Read;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::codec::{
-    ENTRY_COLUMNS, MutableFields, SET_MUTABLE, entry_from_row, insert_recipients, load_recipients,
-    store_recipients,
+    ENTRY_COLUMNS, MutableFields, SET_MUTABLE, entry_from_row, load_recipients, store_recipients,
 };
 use crate::entry::{Entry, EntryId, EntryKind, NewEntry};
 use crate::error::{InvalidOperation, Result, StoreError};
@@ -150,7 +149,7 @@ impl Batch<'_> {
         };
         fields.execute(self.conn, sql, new.parent.0)?;
         let id = EntryId(self.conn.last_insert_rowid());
-        insert_recipients(self.conn, id, &new.recipients)?;
+        store_recipients(self.conn, id, &new.recipients)?;
         let total = streams(self.conn, id)?;
         if new.size.is_none() && known.unwrap_or(0) != total {
             self.conn

@@ -144,10 +144,10 @@ impl Outbox {
         };
         fix_identity(&mut message);
         let recipients = recipient_records(&message);
-        let mut size_probe = CountingSink(0);
-        message
-            .render(&mailroom_mime::RenderOptions::default(), &mut size_probe)
-            .map_err(|e| Error::input("the message cannot be rendered").with_source(e))?;
+        let size = message
+            .render(&mailroom_mime::RenderOptions::default(), io::sink())
+            .map_err(|e| Error::input("the message cannot be rendered").with_source(e))?
+            .bytes;
         // Attached files are copied into the store with the message, so that it no longer
         // depends on them.
         let mut files = Vec::new();
@@ -191,7 +191,7 @@ impl Outbox {
             streams.push((key.as_str(), file));
         }
         // The size the message renders to, not the sum of its streams.
-        entry.size = Some(size_probe.0);
+        entry.size = Some(size);
         let id = self.store.create(&entry, &mut streams)?;
         Ok(id)
     }
@@ -396,17 +396,4 @@ pub(crate) fn parse_address(what: &str, text: &str) -> Result<Address, Error> {
 pub fn parse_mailbox(what: &str, text: &str) -> Result<Mailbox, Error> {
     Mailbox::parse(text)
         .map_err(|e| Error::input(format!("invalid {what} {text:?}")).with_source(e))
-}
-
-struct CountingSink(u64);
-
-impl io::Write for CountingSink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0 += buf.len() as u64;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }

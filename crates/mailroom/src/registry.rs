@@ -37,6 +37,24 @@ pub enum Capability {
     RecipientRecords,
 }
 
+impl Capability {
+    /// Every capability.
+    pub const ALL: [Capability; 12] = [
+        Capability::Send,
+        Capability::Receive,
+        Capability::Reply,
+        Capability::Forward,
+        Capability::Find,
+        Capability::Attachments,
+        Capability::Html,
+        Capability::ScheduledSend,
+        Capability::SendOnConnection,
+        Capability::Settings,
+        Capability::Progress,
+        Capability::RecipientRecords,
+    ];
+}
+
 impl fmt::Display for Capability {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = serde_json::to_value(self)
@@ -93,23 +111,11 @@ impl Registry {
 
     /// Every capability of module `id`.
     pub fn capabilities(&self, id: &str) -> Vec<Capability> {
-        use Capability::*;
-        let all = [
-            Send,
-            Receive,
-            Reply,
-            Forward,
-            Find,
-            Attachments,
-            Html,
-            ScheduledSend,
-            SendOnConnection,
-            Settings,
-            Progress,
-            RecipientRecords,
-        ];
         match self.get(id) {
-            Some(m) => all.into_iter().filter(|c| m.supports(*c)).collect(),
+            Some(m) => Capability::ALL
+                .into_iter()
+                .filter(|c| m.supports(*c))
+                .collect(),
             None => Vec::new(),
         }
     }

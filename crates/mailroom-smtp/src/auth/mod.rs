@@ -101,14 +101,7 @@ impl AuthExchange {
             },
         };
         let Some(initial) = initial else {
-            let line = Zeroizing::new(format!("AUTH {name}"));
-            return (
-                exchange,
-                AuthLine {
-                    line,
-                    redacted: format!("AUTH {name}"),
-                },
-            );
+            return (exchange, bare_auth_line(name));
         };
         let encoded = b64(&initial);
         let redacted = format!("AUTH {name} [redacted]");
@@ -118,14 +111,7 @@ impl AuthExchange {
                 response: encoded,
                 then,
             };
-            let line = Zeroizing::new(format!("AUTH {name}"));
-            return (
-                exchange,
-                AuthLine {
-                    line,
-                    redacted: format!("AUTH {name}"),
-                },
-            );
+            return (exchange, bare_auth_line(name));
         }
         let line = Zeroizing::new(format!("AUTH {name} {}", encoded.as_str()));
         (exchange, AuthLine { line, redacted })
@@ -254,6 +240,14 @@ pub(crate) fn hmac_md5(key: &[u8], message: &[u8]) -> [u8; 16] {
     outer.update(block.iter().map(|b| b ^ 0x5c).collect::<Vec<u8>>());
     outer.update(inner.finalize());
     outer.finalize().into()
+}
+
+/// `AUTH NAME` with no initial response: nothing in it needs redacting.
+fn bare_auth_line(name: &str) -> AuthLine {
+    AuthLine {
+        line: Zeroizing::new(format!("AUTH {name}")),
+        redacted: format!("AUTH {name}"),
+    }
 }
 
 #[cfg(test)]
