@@ -60,18 +60,27 @@ pub(crate) fn text_encoding(text: &str, allow_8bit: bool) -> Cte {
 
 /// Writes normalized text in the given encoding (7bit, 8bit or quoted-printable), CRLF lines.
 pub(crate) fn write_text<W: Write>(out: &mut W, text: &str, cte: Cte) -> io::Result<()> {
+    // Each encoded line is assembled here and written at once.
+    let mut encoded = Vec::new();
     for line in text.split_terminator('\n') {
         match cte {
-            Cte::QuotedPrintable => write_qp_line(out, line.as_bytes())?,
+            Cte::QuotedPrintable => {
+                encoded.clear();
+                encode_qp_line(&mut encoded, line.as_bytes());
+                encoded.extend_from_slice(b"\r\n");
+                out.write_all(&encoded)?;
+            }
             Cte::Base64 => unreachable!("text is never base64 encoded"),
-            Cte::SevenBit | Cte::EightBit => out.write_all(line.as_bytes())?,
+            Cte::SevenBit | Cte::EightBit => {
+                out.write_all(line.as_bytes())?;
+                out.write_all(b"\r\n")?;
+            }
         }
-        out.write_all(b"\r\n")?;
     }
     Ok(())
 }
 
-fn write_qp_line<W: Write>(out: &mut W, line: &[u8]) -> io::Result<()> {
+fn encode_qp_line(out: &mut Vec<u8>, line: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut col = 0;
     for (i, &b) in line.iter().enumerate() {
@@ -86,17 +95,16 @@ fn write_qp_line<W: Write>(out: &mut W, line: &[u8]) -> io::Result<()> {
         // Room for the soft break '=' unless this is the line's last character.
         let limit = if last { QP_LINE } else { QP_LINE - 1 };
         if col + width > limit {
-            out.write_all(b"=\r\n")?;
+            out.extend_from_slice(b"=\r\n");
             col = 0;
         }
         if literal {
-            out.write_all(&[b])?;
+            out.push(b);
         } else {
-            out.write_all(&[b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])?;
+            out.extend_from_slice(&[b'=', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
         }
         col += width;
     }
-    Ok(())
 }
 
 /// Streams `input` as base64 in 76-character CRLF lines, reading at most 57 KiB at a time.

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, Row, params};
 
 use crate::entry::{
@@ -135,11 +135,26 @@ fn email_from(
     }
 }
 
-/// The mutable columns, in the order [`MutableFields::bind`] binds them from `?2` on.
-pub(crate) const SET_MUTABLE: &str = "mtm = ?2, service = ?3, date = ?4, size = ?5,
-    description = ?6, details = ?7, flags = ?8, priority = ?9, send_state = ?10,
-    scheduled = ?11, error_kind = ?12, error_code = ?13, error_text = ?14, email_flags = ?15,
-    multipart = ?16, message_id = ?17, in_reply_to = ?18";
+/// The mutable columns, in the order [`MutableFields::values`] gives their values.
+pub(crate) const MUTABLE_COLUMNS: [&str; 17] = [
+    "mtm",
+    "service",
+    "date",
+    "size",
+    "description",
+    "details",
+    "flags",
+    "priority",
+    "send_state",
+    "scheduled",
+    "error_kind",
+    "error_code",
+    "error_text",
+    "email_flags",
+    "multipart",
+    "message_id",
+    "in_reply_to",
+];
 
 /// The columns every entry query selects, in the order [`entry_from_row`] reads them.
 pub(crate) const ENTRY_COLUMNS: &str = "id, parent, kind, mtm, service, date, size, description,
@@ -162,34 +177,43 @@ pub(crate) struct MutableFields<'a> {
 }
 
 impl MutableFields<'_> {
-    /// Runs `sql` with `?1` bound to `first` and `?2`..`?18` to these fields.
+    /// The values of [`MUTABLE_COLUMNS`], in that order.
+    pub(crate) fn values(&self) -> [Value; 17] {
+        let text = |t: &str| Value::Text(t.to_owned());
+        let opt_text = |t: Option<&str>| t.map_or(Value::Null, text);
+        let opt_int = |i: Option<i64>| i.map_or(Value::Null, Value::Integer);
+        [
+            text(self.mtm),
+            opt_int(self.service.map(|s| s.0)),
+            Value::Integer(to_micros(self.date)),
+            Value::Integer(i64::try_from(self.size).unwrap_or(i64::MAX)),
+            text(self.description),
+            text(self.details),
+            Value::Integer(flag_bits(self.flags)),
+            text(self.flags.priority.as_str()),
+            opt_text(self.send_state.map(SendState::as_str)),
+            opt_int(self.scheduled.map(to_micros)),
+            opt_text(self.error.map(|e| e.kind.as_str())),
+            opt_int(self.error.and_then(|e| e.code).map(i64::from)),
+            opt_text(self.error.map(|e| e.text.as_str())),
+            Value::Integer(email_bits(self.email)),
+            opt_text(self.email.multipart.as_deref()),
+            opt_text(self.email.message_id.as_deref()),
+            opt_text(self.email.in_reply_to.as_deref()),
+        ]
+    }
+
+    /// Runs `sql` with `?1` bound to `first` and `?2`..`?18` to [`values`](Self::values).
     pub(crate) fn execute(
         &self,
         conn: &Connection,
         sql: &str,
         first: i64,
     ) -> rusqlite::Result<usize> {
-        let size = i64::try_from(self.size).unwrap_or(i64::MAX);
-        conn.prepare_cached(sql)?.execute(params![
-            first,
-            self.mtm,
-            self.service,
-            to_micros(self.date),
-            size,
-            self.description,
-            self.details,
-            flag_bits(self.flags),
-            self.flags.priority,
-            self.send_state,
-            self.scheduled.map(to_micros),
-            self.error.map(|e| e.kind.as_str()),
-            self.error.and_then(|e| e.code),
-            self.error.map(|e| e.text.as_str()),
-            email_bits(self.email),
-            self.email.multipart,
-            self.email.message_id,
-            self.email.in_reply_to,
-        ])
+        let values = self.values();
+        let args = std::iter::once(Value::Integer(first)).chain(values);
+        conn.prepare_cached(sql)?
+            .execute(rusqlite::params_from_iter(args))
     }
 }
 

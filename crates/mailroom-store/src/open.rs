@@ -86,7 +86,7 @@ impl Store {
         // relaxed durability, so SQLite does not sync them (`synchronous = NORMAL`).
         conn.execute_batch(
             "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -8192;
-             PRAGMA journal_size_limit = 67108864;",
+             PRAGMA journal_size_limit = 67108864; PRAGMA temp_store = MEMORY;",
         )?;
         // Keep query plans fixed: otherwise (with STAT4) binding new values recompiles
         // statements on every step, which costs more than running them.

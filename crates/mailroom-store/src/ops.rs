@@ -3,10 +3,12 @@
 use std::collections::VecDeque;
 use std::io::Read;
 
+use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::codec::{
-    ENTRY_COLUMNS, MutableFields, SET_MUTABLE, entry_from_row, load_recipients, store_recipients,
+    ENTRY_COLUMNS, MUTABLE_COLUMNS, MutableFields, entry_from_row, load_recipients,
+    store_recipients,
 };
 use crate::entry::{Entry, EntryId, EntryKind, NewEntry};
 use crate::error::{InvalidOperation, Result, StoreError};
@@ -178,28 +180,18 @@ impl Batch<'_> {
 
     /// Writes every mutable field; see [`Store::update`](crate::Store::update).
     pub fn update(&mut self, entry: &Entry) -> Result<()> {
-        update_fields(self.conn, entry)?;
+        let stored = stored_row(self.conn, entry.id)?;
+        update_fields(self.conn, entry, &stored, Vec::new())?;
         self.events.push(Event::Changed { id: entry.id });
         Ok(())
     }
 
     /// Moves an entry; see [`Store::move_to`](crate::Store::move_to).
     pub fn move_to(&mut self, id: EntryId, parent: EntryId) -> Result<()> {
-        if id.is_standard() {
-            return Err(StoreError::Invalid(InvalidOperation::StandardEntry(id)));
-        }
         let from = parent_of(self.conn, id)?;
-        parent_of(self.conn, parent)?;
+        check_move(self.conn, id, from, parent)?;
         if from == parent {
             return Ok(());
-        }
-        // A standard folder lies under the root and the local service only, never inside a
-        // subtree that could be moved, so only other targets need the cycle check.
-        if !parent.is_standard() && in_subtree(self.conn, id, parent)? {
-            return Err(StoreError::Invalid(InvalidOperation::Cycle {
-                entry: id,
-                target: parent,
-            }));
         }
         self.conn
             .prepare_cached("UPDATE entries SET parent = ?2 WHERE id = ?1")?
@@ -297,13 +289,42 @@ pub(crate) fn read_entry(conn: &Connection, id: EntryId) -> Result<Entry> {
     Ok(entry)
 }
 
-/// Writes every mutable field of `entry` and its recipients (not parent, kind or lease).
-pub(crate) fn update_fields(conn: &Connection, entry: &Entry) -> Result<()> {
-    if let Some(service) = entry.service
-        && service != entry.id
-    {
-        parent_of(conn, service)?;
-    }
+/// What [`update_fields`] compares against: an entry's stored row.
+pub(crate) struct StoredRow {
+    pub parent: EntryId,
+    pub lease_owner: Option<String>,
+    values: Vec<Value>,
+}
+
+/// Reads the row [`update_fields`] compares against, or `NotFound`.
+pub(crate) fn stored_row(conn: &Connection, id: EntryId) -> Result<StoredRow> {
+    let sql = format!(
+        "SELECT parent, lease_owner, {} FROM entries WHERE id = ?1",
+        MUTABLE_COLUMNS.join(", ")
+    );
+    conn.prepare_cached(&sql)?
+        .query_row([id], |r| {
+            Ok(StoredRow {
+                parent: r.get(0)?,
+                lease_owner: r.get(1)?,
+                values: (0..MUTABLE_COLUMNS.len())
+                    .map(|i| r.get(i + 2))
+                    .collect::<rusqlite::Result<_>>()?,
+            })
+        })
+        .optional()?
+        .ok_or(StoreError::NotFound(id))
+}
+
+/// Writes the mutable fields of `entry` that differ from `stored`, together with `also` (more
+/// columns and their values), in one statement, then its recipient records. Only changed
+/// columns are written, so indexes on unchanged ones are left alone.
+pub(crate) fn update_fields(
+    conn: &Connection,
+    entry: &Entry,
+    stored: &StoredRow,
+    also: Vec<(&'static str, Value)>,
+) -> Result<()> {
     let fields = MutableFields {
         mtm: &entry.mtm,
         service: entry.service,
@@ -317,10 +338,55 @@ pub(crate) fn update_fields(conn: &Connection, entry: &Entry) -> Result<()> {
         error: entry.error.as_ref(),
         email: &entry.email,
     };
-    let sql = format!("UPDATE entries SET {SET_MUTABLE} WHERE id = ?1");
-    if fields.execute(conn, &sql, entry.id.0)? == 0 {
-        return Err(StoreError::NotFound(entry.id));
+    let mut changed: Vec<(&str, Value)> = MUTABLE_COLUMNS
+        .into_iter()
+        .zip(fields.values())
+        .zip(&stored.values)
+        .filter(|((_, new), old)| new != *old)
+        .map(|(column, _)| column)
+        .collect();
+    if let Some(service) = entry.service
+        && service != entry.id
+        && changed.iter().any(|(c, _)| *c == "service")
+    {
+        parent_of(conn, service)?;
+    }
+    changed.extend(also);
+    if !changed.is_empty() {
+        let mut sql = String::from("UPDATE entries SET ");
+        for (i, (column, _)) in changed.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("{column} = ?{}", i + 2));
+        }
+        sql.push_str(" WHERE id = ?1");
+        let args =
+            std::iter::once(Value::Integer(entry.id.0)).chain(changed.into_iter().map(|(_, v)| v));
+        conn.prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(args))?;
     }
     store_recipients(conn, entry.id, &entry.recipients)?;
+    Ok(())
+}
+
+/// Checks that `id` may move from `from` under `to` (which must exist and not lie inside
+/// `id`'s subtree).
+pub(crate) fn check_move(conn: &Connection, id: EntryId, from: EntryId, to: EntryId) -> Result<()> {
+    if id.is_standard() {
+        return Err(StoreError::Invalid(InvalidOperation::StandardEntry(id)));
+    }
+    if from == to {
+        return Ok(());
+    }
+    parent_of(conn, to)?;
+    // A standard folder lies under the root and the local service only, never inside a
+    // subtree that could be moved, so only other targets need the cycle check.
+    if !to.is_standard() && in_subtree(conn, id, to)? {
+        return Err(StoreError::Invalid(InvalidOperation::Cycle {
+            entry: id,
+            target: to,
+        }));
+    }
     Ok(())
 }
