@@ -281,14 +281,20 @@ pub(crate) fn load_recipients(
     rows.collect()
 }
 
-/// Replaces the recipient records of an entry.
+/// Replaces the recipient records of an entry (`fresh`: one just created, which has none).
 pub(crate) fn store_recipients(
     conn: &Connection,
     id: EntryId,
     recipients: &[RecipientRecord],
+    fresh: bool,
 ) -> rusqlite::Result<()> {
     // Records are rewritten in place (most updates keep the same recipients and change their
-    // states); records past the new end are dropped.
+    // states, which a plain update does without touching the key or its foreign key); a new or
+    // readdressed record is upserted. Records past the new end are dropped.
+    let mut update = conn.prepare_cached(
+        "UPDATE recipients SET state = ?5, code = ?6, enhanced = ?7, text = ?8, time = ?9
+         WHERE entry = ?1 AND pos = ?2 AND address = ?3 AND kind = ?4",
+    )?;
     let mut upsert = conn.prepare_cached(
         "INSERT INTO recipients (entry, pos, address, kind, state, code, enhanced, text, time)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -297,7 +303,7 @@ pub(crate) fn store_recipients(
              enhanced = excluded.enhanced, text = excluded.text, time = excluded.time",
     )?;
     for (pos, r) in recipients.iter().enumerate() {
-        upsert.execute(params![
+        let args = params![
             id,
             pos as i64,
             r.address,
@@ -307,10 +313,15 @@ pub(crate) fn store_recipients(
             r.enhanced,
             r.text,
             r.time.map(to_micros),
-        ])?;
+        ];
+        if fresh || update.execute(args)? == 0 {
+            upsert.execute(args)?;
+        }
     }
-    conn.prepare_cached("DELETE FROM recipients WHERE entry = ?1 AND pos >= ?2")?
-        .execute(params![id, recipients.len() as i64])?;
+    if !fresh {
+        conn.prepare_cached("DELETE FROM recipients WHERE entry = ?1 AND pos >= ?2")?
+            .execute(params![id, recipients.len() as i64])?;
+    }
     Ok(())
 }
 

@@ -57,45 +57,21 @@ impl Store {
                 .map_err(|e| StoreError::fs("creating store directory", dir, e))?;
         }
         create_file(dir, path)?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| cannot_open(dir, e))?;
-        conn.busy_timeout(options.busy_timeout)?;
-        if conn.is_readonly(rusqlite::MAIN_DB)? {
-            return Err(StoreError::ReadOnly {
-                path: path.to_owned(),
-                source: "the database file cannot be opened for writing".into(),
-            });
-        }
-        // 8 KiB pages hold three 2 KiB message bodies where 4 KiB pages held one (a row just
-        // over half a page gets a page to itself), which halves the bytes a queue of small
-        // messages writes. Only takes effect while the database is still empty.
-        conn.execute_batch("PRAGMA page_size = 8192")?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| cannot_open(dir, e))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::ReadOnly {
-                path: path.to_owned(),
-                source: format!("cannot switch to write-ahead logging (mode is {mode})").into(),
-            });
-        }
-        // An 8 MiB page cache holds a batch of a thousand small messages without spilling
-        // half-built pages into the WAL before the commit.
-        // The WAL is cut back to 64 MiB after checkpoints, however large a transaction was.
-        // Commits are synced by the store itself (`Store::sync_log`) unless a batch asks for
-        // relaxed durability, so SQLite does not sync them (`synchronous = NORMAL`).
-        conn.execute_batch(
-            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -8192;
-             PRAGMA journal_size_limit = 67108864; PRAGMA temp_store = MEMORY;",
-        )?;
-        // Keep query plans fixed: otherwise (with STAT4) binding new values recompiles
-        // statements on every step, which costs more than running them.
-        conn.set_db_config(
-            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-            true,
-        )?;
-        conn.set_prepared_statement_cache_capacity(64);
-        schema::migrate(&mut conn, path, schema::SCHEMA_VERSION)?;
+        // Several processes opening a new store at once race to switch it to write-ahead
+        // logging; SQLite answers the losers "busy" at once (waiting could deadlock) rather
+        // than after the busy timeout. Such an open starts again on a fresh connection.
+        let started = std::time::Instant::now();
+        let mut attempt = 0u32;
+        let conn = loop {
+            match connect(dir, path, options) {
+                Err(e) if e.is_busy() && started.elapsed() < options.busy_timeout => {
+                    attempt += 1;
+                    let jitter = u64::from(std::process::id() % 7 + attempt % 5);
+                    std::thread::sleep(Duration::from_millis(5 + jitter));
+                }
+                other => break other?,
+            }
+        };
         let store = Store {
             path: path.to_owned(),
             conn: Arc::new(Shared::new(conn)),
@@ -121,6 +97,51 @@ impl Store {
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "no home directory"),
             })
     }
+}
+
+/// One connection set up for the store: write-ahead logging, durability and cache settings,
+/// and the schema brought up to date.
+fn connect(dir: &Path, path: &Path, options: &OpenOptions) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(path, flags).map_err(|e| cannot_open(dir, e))?;
+    conn.busy_timeout(options.busy_timeout)?;
+    if conn.is_readonly(rusqlite::MAIN_DB)? {
+        return Err(StoreError::ReadOnly {
+            path: path.to_owned(),
+            source: "the database file cannot be opened for writing".into(),
+        });
+    }
+    // 8 KiB pages hold three 2 KiB message bodies where 4 KiB pages held one (a row just
+    // over half a page gets a page to itself), which halves the bytes a queue of small
+    // messages writes. Only takes effect while the database is still empty.
+    conn.execute_batch("PRAGMA page_size = 8192")?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(|e| cannot_open(dir, e))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::ReadOnly {
+            path: path.to_owned(),
+            source: format!("cannot switch to write-ahead logging (mode is {mode})").into(),
+        });
+    }
+    // An 8 MiB page cache holds a batch of a thousand small messages without spilling
+    // half-built pages into the WAL before the commit.
+    // The WAL is cut back to 64 MiB after checkpoints, however large a transaction was.
+    // Commits are synced by the store itself (`Store::sync_log`) unless a batch asks for
+    // relaxed durability, so SQLite does not sync them (`synchronous = NORMAL`).
+    conn.execute_batch(
+        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -8192;
+         PRAGMA journal_size_limit = 67108864; PRAGMA temp_store = MEMORY;",
+    )?;
+    // Keep query plans fixed: otherwise (with STAT4) binding new values recompiles
+    // statements on every step, which costs more than running them.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
+    conn.set_prepared_statement_cache_capacity(64);
+    schema::migrate(&mut conn, path, schema::SCHEMA_VERSION)?;
+    Ok(conn)
 }
 
 /// Classifies a failure to open the database or its WAL files: when the directory refuses new

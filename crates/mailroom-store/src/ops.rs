@@ -151,7 +151,7 @@ impl Batch<'_> {
         };
         fields.execute(self.conn, sql, new.parent.0)?;
         let id = EntryId(self.conn.last_insert_rowid());
-        store_recipients(self.conn, id, &new.recipients)?;
+        store_recipients(self.conn, id, &new.recipients, true)?;
         let total = streams(self.conn, id)?;
         if new.size.is_none() && known.unwrap_or(0) != total {
             self.conn
@@ -366,7 +366,7 @@ pub(crate) fn update_fields(
         conn.prepare_cached(&sql)?
             .execute(rusqlite::params_from_iter(args))?;
     }
-    store_recipients(conn, entry.id, &entry.recipients)?;
+    store_recipients(conn, entry.id, &entry.recipients, false)?;
     Ok(())
 }
 

@@ -4,13 +4,16 @@
 //! change log that lets one process see what another changed; version 3 keeps streams smaller
 //! than one chunk inline in their stream row; version 4 lets a stream row exist without an entry
 //! while a large stream is staged; version 5 indexes a folder's messages in the order senders
-//! claim them (due time, then id), so a claim reads only the rows it takes. A store of any older version is
+//! claim them (due time, then id) in place of the index by send state, and drops the foreign
+//! key of the parent column (the store keeps the tree whole itself). A store of any older version is
 //! migrated forward on open inside one immediate transaction, so two processes opening an old
 //! store at once migrate it exactly once.
 
 use std::path::Path;
 
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
+
+use crate::codec::ENTRY_COLUMNS;
 
 use crate::error::{Result, StoreError};
 
@@ -25,7 +28,7 @@ const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
     add_change_log_v2,
     add_inline_streams_v3,
     add_staged_streams_v4,
-    add_due_index_v5,
+    rebuild_entries_v5,
 ];
 
 fn create_v1(tx: &Transaction<'_>) -> rusqlite::Result<()> {
@@ -147,9 +150,61 @@ fn add_staged_streams_v4(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     )
 }
 
-fn add_due_index_v5(tx: &Transaction<'_>) -> rusqlite::Result<()> {
-    // The claim's ORDER BY: without it every claim sorts the whole folder to take a few rows.
-    tx.execute_batch("CREATE INDEX entries_due ON entries(parent, COALESCE(scheduled, date), id);")
+fn rebuild_entries_v5(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    // Two changes for senders. The parent column loses its foreign key: the store checks a
+    // parent exists before it creates or moves anything and deletes children first, and with
+    // the key SQLite journals every page a move touches, in case the statement fails halfway.
+    // And a folder's messages get an index in the order senders claim them (due time, then
+    // id), so a claim reads the rows it takes instead of sorting the whole folder; it also
+    // serves what the index by send state served, so that one goes and a change of send state
+    // rewrites no index entry. SQLite cannot drop a constraint in place: rebuild the table
+    // (foreign keys are off meanwhile) and keep the id sequence as it was.
+    let seq: Option<i64> = tx
+        .query_row(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'entries'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    tx.execute_batch(&format!(
+        "CREATE TABLE entries_v5 (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            parent INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            mtm TEXT NOT NULL,
+            service INTEGER REFERENCES entries(id) ON DELETE SET NULL,
+            date INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            description TEXT NOT NULL,
+            details TEXT NOT NULL,
+            flags INTEGER NOT NULL,
+            priority TEXT NOT NULL,
+            send_state TEXT,
+            scheduled INTEGER,
+            error_kind TEXT,
+            error_code INTEGER,
+            error_text TEXT,
+            email_flags INTEGER NOT NULL,
+            multipart TEXT,
+            message_id TEXT,
+            in_reply_to TEXT,
+            lease_owner TEXT,
+            lease_expires INTEGER
+        );
+        INSERT INTO entries_v5 ({ENTRY_COLUMNS}) SELECT {ENTRY_COLUMNS} FROM entries;
+        DROP TABLE entries;
+        ALTER TABLE entries_v5 RENAME TO entries;
+        CREATE INDEX entries_by_parent ON entries(parent, date);
+        CREATE INDEX entries_by_service ON entries(service);
+        CREATE INDEX entries_due ON entries(parent, COALESCE(scheduled, date), id);"
+    ))?;
+    if let Some(seq) = seq {
+        tx.execute(
+            "UPDATE sqlite_sequence SET seq = max(seq, ?1) WHERE name = 'entries'",
+            [seq],
+        )?;
+    }
+    Ok(())
 }
 
 /// Reads the schema version of an open database.
@@ -294,6 +349,85 @@ mod tests {
     }
 
     #[test]
+    fn a_version_4_store_loses_the_parent_key_and_keeps_its_tree_and_id_sequence() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::DB_FILE);
+        let mut conn = Connection::open(&path).unwrap();
+        migrate(&mut conn, &path, 4).unwrap();
+        conn.execute_batch(
+            "INSERT INTO entries (id, parent, kind, mtm, service, date, size, description,
+                 details, flags, priority, send_state, email_flags, lease_owner, lease_expires)
+             VALUES (1500, 4, 'message', 'smtp', 2, 7, 3, 'queued', '', 1, 'normal',
+                 'waiting', 0, 'someone', 99);
+             INSERT INTO recipients (entry, pos, address, kind, state)
+             VALUES (1500, 0, 'a@example.com', 'to', 'pending');
+             UPDATE sqlite_sequence SET seq = 2000 WHERE name = 'entries';",
+        )
+        .unwrap();
+        drop(conn);
+
+        let store = Store::open(dir.path()).unwrap();
+        let old = store.entry(EntryId(1500)).unwrap();
+        assert_eq!(old.parent, EntryId::OUTBOX);
+        assert_eq!(old.service, Some(EntryId::LOCAL_SERVICE));
+        assert_eq!(
+            old.lease.as_ref().map(|l| l.owner.as_str()),
+            Some("someone")
+        );
+        assert_eq!(old.recipients.len(), 1);
+        // Ids deleted before the migration are not handed out again.
+        let new = store
+            .create(&NewEntry::folder(EntryId::INBOX, "n"), &mut [])
+            .unwrap();
+        assert!(new.0 > 2000, "{new}");
+        let conn = store.conn.lock().unwrap();
+        let keys: Vec<String> = conn
+            .prepare("SELECT \"from\" FROM pragma_foreign_key_list('entries')")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(keys, ["service"]);
+        let indexes: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_index_list('entries') ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(
+            indexes,
+            ["entries_by_parent", "entries_by_service", "entries_due"]
+        );
+        drop(conn);
+        // Recipients still go with their entry.
+        store.delete(old.id).unwrap();
+        let conn = store.conn.lock().unwrap();
+        let left: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM recipients WHERE entry = 1500",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(left, 0);
+    }
+
+    #[test]
+    fn concurrent_first_opens_of_a_new_store_are_not_refused_as_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| Store::open(dir.path()).map_err(|e| format!("{e:?}"))))
+                .collect();
+            for h in handles {
+                h.join().unwrap().unwrap();
+            }
+        });
+    }
+
+    #[test]
     fn concurrent_opens_of_an_old_store_migrate_it_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(crate::DB_FILE);
@@ -302,7 +436,13 @@ mod tests {
         drop(conn);
         let stores: Vec<Store> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..4)
-                .map(|_| s.spawn(|| Store::open(dir.path()).unwrap()))
+                .map(|_| {
+                    s.spawn(|| {
+                        Store::open(dir.path())
+                            .map_err(|e| format!("{e:?}"))
+                            .unwrap()
+                    })
+                })
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });

@@ -217,19 +217,7 @@ impl Store {
     /// does not exist). Meant for streams of a few kilobytes, such as settings or envelopes;
     /// large streams are read with [`open_stream`](Self::open_stream).
     pub fn read_small_streams(&self, id: EntryId, names: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
-        self.read(|c| {
-            names
-                .iter()
-                .map(|name| match streams::find(c, id, name) {
-                    Ok(streams::Found::Inline(data)) => Ok(Some(data)),
-                    Ok(streams::Found::Chunked(stream, len)) => {
-                        streams::read_chunks(c, stream, len).map(Some)
-                    }
-                    Err(StoreError::StreamNotFound { .. }) => Ok(None),
-                    Err(e) => Err(e),
-                })
-                .collect()
-        })
+        self.read(|c| streams::read_small(c, id, names))
     }
 
     /// The ids of the children of `parent` that pass `filter`, in its order: a cheap listing

@@ -143,6 +143,40 @@ pub(crate) fn find(conn: &Connection, id: EntryId, name: &str) -> Result<Found> 
     }
 }
 
+/// The contents of the streams `names` of entry `id` (`None` for a missing one), read whole,
+/// in one pass over the entry's streams.
+pub(crate) fn read_small(
+    conn: &Connection,
+    id: EntryId,
+    names: &[&str],
+) -> Result<Vec<Option<Vec<u8>>>> {
+    let mut found: Vec<Option<Vec<u8>>> = vec![None; names.len()];
+    let mut chunked = Vec::new();
+    {
+        let mut stmt =
+            conn.prepare_cached("SELECT name, id, size, data FROM streams WHERE entry = ?1")?;
+        let mut rows = stmt.query([id])?;
+        while let Some(row) = rows.next()? {
+            let name: String = row.get(0)?;
+            let Some(i) = names.iter().position(|n| *n == name) else {
+                continue;
+            };
+            match row.get::<_, Option<Vec<u8>>>(3)? {
+                Some(data) => found[i] = Some(data),
+                None => chunked.push((i, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?)),
+            }
+        }
+    }
+    for (i, stream, size) in chunked {
+        found[i] = Some(read_chunks(conn, stream, u64::try_from(size).unwrap_or(0))?);
+    }
+    if found.iter().all(Option::is_none) {
+        // Nothing found: tell a missing entry apart from one without those streams.
+        parent_of(conn, id)?;
+    }
+    Ok(found)
+}
+
 /// Every chunk of a stream, joined (`len` bytes).
 pub(crate) fn read_chunks(conn: &Connection, stream: i64, len: u64) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
@@ -156,6 +190,12 @@ pub(crate) fn read_chunks(conn: &Connection, stream: i64, len: u64) -> Result<Ve
 }
 
 impl Batch<'_> {
+    /// Reads small streams whole; see
+    /// [`Store::read_small_streams`](crate::Store::read_small_streams).
+    pub fn read_small_streams(&self, id: EntryId, names: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
+        read_small(self.conn, id, names)
+    }
+
     /// Replaces (or creates) a stream; see [`Store::write_stream`](crate::Store::write_stream).
     pub fn write_stream(&mut self, id: EntryId, name: &str, data: &mut dyn Read) -> Result<u64> {
         let n = write(self.conn, id, name, data, false)?;

@@ -11,11 +11,12 @@
 mod outcome;
 mod pipeline;
 mod prepare;
+mod recorder;
 mod recovery;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use mailroom_smtp::{ClientConfig, Session};
 use mailroom_store::{Claim, Durability, Entry, EntryId, Filter, SendState, Store};
@@ -46,7 +47,7 @@ pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
 /// How many messages are leased at a time.
 const BATCH: usize = 64;
-/// Longest time an outcome waits in the log before a synced commit.
+/// Longest time an outcome waits in the log unsynced while a send operation runs.
 const SYNC_EVERY: Duration = Duration::from_millis(250);
 
 /// A time after every schedule (messages are scheduled at most 100 years ahead): for claims
@@ -91,9 +92,10 @@ struct Run {
     session: Option<Session>,
     unreachable: Option<mailroom_smtp::Error>,
     reports: Vec<MessageReport>,
-    last_sync: Instant,
     /// Messages sent over the current session (for `messages_per_connection`).
     in_session: u32,
+    /// Shared by every session of the operation.
+    recorder: Arc<recorder::Recorder>,
 }
 
 /// Waits for every future, polling them together on this task; outputs in order.
@@ -216,11 +218,20 @@ impl Sender {
         let sessions = (self.settings.connections_per_server as usize).clamp(1, 16);
         let batch = BATCH.min(ids.len().div_ceil(sessions)).max(1);
         let batches = std::sync::Mutex::new(ids.chunks(batch));
-        let workers = (0..sessions).map(|_| self.worker(&config, &states, due_before, &batches));
+        let recorder = Arc::new(recorder::Recorder::new(
+            self.store.clone(),
+            self.owner.clone(),
+        ));
+        let workers = (0..sessions)
+            .map(|_| self.worker(&config, &states, due_before, &batches, recorder.clone()));
+        let results = join_all(workers.collect()).await;
+        // Whatever happened, what was recorded becomes durable before this returns.
+        let settled = recorder.settle().await;
         let mut reports = Vec::with_capacity(ids.len());
-        for result in join_all(workers.collect()).await {
+        for result in results {
             reports.extend(result?);
         }
+        settled?;
         self.progress.update(|p| p.state = ProgressState::Done);
         Ok(reports)
     }
@@ -232,13 +243,14 @@ impl Sender {
         states: &[SendState],
         due_before: SystemTime,
         batches: &std::sync::Mutex<std::slice::Chunks<'_, EntryId>>,
+        recorder: Arc<recorder::Recorder>,
     ) -> Result<Vec<MessageReport>, Error> {
         let mut run = Run {
             session: None,
             unreachable: None,
             reports: Vec::new(),
-            last_sync: Instant::now(),
             in_session: 0,
+            recorder,
         };
         loop {
             let next = batches.lock().unwrap_or_else(|p| p.into_inner()).next();

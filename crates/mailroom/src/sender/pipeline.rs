@@ -1,72 +1,26 @@
-//! One leased batch, pipelined: while messages are on the wire, a blocking thread records the
+//! One leased batch, pipelined: while messages are on the wire, the recorder records the
 //! outcomes so far and gets the next few messages ready (loaded and marked `Sending`) in one
-//! commit, so the disk work of a message overlaps the network work of others.
+//! commit, shared with the other sessions' requests, so the disk work of a message overlaps
+//! the network work of others.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 
-use mailroom_smtp::{ClientConfig, Dsn, Session};
-use mailroom_store::{Durability, Entry, EntryId, SendState, Store};
+use mailroom_smtp::{ClientConfig, Session};
+use mailroom_store::{Durability, Entry, EntryId, SendState};
 use tracing::{info, warn};
 
-use super::prepare::{self, Prepared};
-use tokio::task::JoinHandle;
+use super::prepare::Prepared;
+use super::recorder::{Answer, Readied};
 
-use super::{Outcome, Run, SYNC_EVERY, Sender, outcome};
+use super::{Outcome, Run, Sender, outcome};
 use crate::error::Error;
 use crate::report::MessageReport;
 
-/// A message ready to send, or one that failed while loading.
-type Readied = Result<Prepared, Box<Entry>>;
-
-/// How many messages are made ready (and marked `Sending`) in one commit. A sender that dies
-/// leaves at most about twice this many messages `Uncertain`.
+/// How many messages are made ready (and marked `Sending`) in one request. A sender that dies
+/// leaves at most about twice this many messages per session `Uncertain`.
 pub(super) const AHEAD: usize = 8;
-
-fn joined<T>(r: Result<Result<T, Error>, tokio::task::JoinError>) -> Result<T, Error> {
-    r.map_err(|e| Error::input("recording failed").with_source(e))?
-}
-
-/// What the blocking thread needs to record outcomes and ready the next message.
-struct Job {
-    store: Arc<Store>,
-    owner: String,
-    allow_8bit: bool,
-    dsn: Option<Dsn>,
-}
-
-impl Job {
-    /// In one commit: records `outcomes`, and marks the `next` messages (once loaded) as
-    /// `Sending`.
-    fn run(
-        &self,
-        outcomes: Vec<Outcome>,
-        next: Vec<Entry>,
-        durability: Durability,
-    ) -> Result<Vec<Readied>, Error> {
-        let ready: Vec<Readied> = next
-            .into_iter()
-            .map(|entry| prepare::prepare(&self.store, entry, self.allow_8bit, self.dsn.clone()))
-            .collect();
-        if outcomes.is_empty() && ready.is_empty() {
-            if durability == Durability::Full {
-                self.store.sync()?;
-            }
-            return Ok(ready);
-        }
-        self.store.batch_with(durability, |b| {
-            for (entry, move_to) in &outcomes {
-                b.finish(entry, &self.owner, *move_to)?;
-            }
-            for prepared in ready.iter().flatten() {
-                b.set_send_state(prepared.entry.id, &self.owner, SendState::Sending)?;
-            }
-            Ok(())
-        })?;
-        Ok(ready)
-    }
-}
 
 impl Sender {
     /// Sends the messages of one leased batch and records their outcomes.
@@ -96,40 +50,35 @@ impl Sender {
                 }
                 Ok(())
             })?;
-            run.last_sync = Instant::now();
             return Ok(());
         }
         let allow_8bit = run
             .session
             .as_ref()
             .is_some_and(|s| s.capabilities().eight_bit_mime());
-        let job = Arc::new(Job {
-            store: self.store.clone(),
-            owner: self.owner.clone(),
-            allow_8bit,
-            dsn: self.settings.dsn.to_dsn()?,
-        });
+        let dsn = self.settings.dsn.to_dsn()?;
+        let recorder = run.recorder.clone();
         queue.push_front(first);
         let mut ready: VecDeque<Readied> = VecDeque::new();
         let mut outcomes: Vec<Outcome> = Vec::new();
-        let mut running: Option<JoinHandle<Result<Vec<Readied>, Error>>> = None;
+        let mut running: Option<Answer> = None;
         let mut renewed = Instant::now();
         loop {
             if running.is_none() && ready.len() <= AHEAD / 2 && !queue.is_empty() {
                 let next: Vec<Entry> = queue.drain(..AHEAD.min(queue.len())).collect();
-                let durability = self.durability(run);
-                let handle = job.clone();
                 let recorded = std::mem::take(&mut outcomes);
-                running = Some(tokio::task::spawn_blocking(move || {
-                    handle.run(recorded, next, durability)
-                }));
+                running = Some(recorder.submit(recorded, next, allow_8bit, dsn.clone()));
             }
-            if ready.is_empty() || running.as_ref().is_some_and(JoinHandle::is_finished) {
+            if ready.is_empty() {
                 match running.take() {
-                    Some(handle) => ready.extend(joined(handle.await)?),
-                    None if ready.is_empty() => break,
-                    None => {}
+                    Some(answer) => ready.extend(answer.wait().await?),
+                    None => break,
                 }
+            } else if let Some(answer) = running.as_mut()
+                && let Some(done) = answer.ready()
+            {
+                running = None;
+                ready.extend(done?);
             }
             let Some(current) = ready.pop_front() else {
                 continue;
@@ -137,8 +86,8 @@ impl Sender {
             if self.stop.is_stopped() {
                 // Stop before the next transaction: what was made ready goes back as it was.
                 ready.push_front(current);
-                if let Some(handle) = running.take() {
-                    ready.extend(joined(handle.await)?);
+                if let Some(answer) = running.take() {
+                    ready.extend(answer.wait().await?);
                 }
                 for readied in ready.drain(..) {
                     outcomes.push(match readied {
@@ -169,23 +118,13 @@ impl Sender {
             self.report(run, &done.0, done.1);
             outcomes.push(done);
         }
-        // Every outcome recorded, and synced: the batch is settled.
-        let handle = job.clone();
-        let done =
-            tokio::task::spawn_blocking(move || handle.run(outcomes, Vec::new(), Durability::Full));
-        joined(done.await)?;
-        run.last_sync = Instant::now();
+        // Every outcome recorded (synced by the next claim, by the recorder within its interval,
+        // or when the operation ends).
+        recorder
+            .submit(outcomes, Vec::new(), allow_8bit, dsn)
+            .wait()
+            .await?;
         Ok(())
-    }
-
-    /// Synced every [`SYNC_EVERY`], unsynced in between.
-    fn durability(&self, run: &mut Run) -> Durability {
-        if run.last_sync.elapsed() >= SYNC_EVERY {
-            run.last_sync = Instant::now();
-            Durability::Full
-        } else {
-            Durability::Relaxed
-        }
     }
 
     /// Opens the session if it is not open (and no earlier attempt failed in this run).

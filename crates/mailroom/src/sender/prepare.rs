@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use mailroom_smtp::{Dsn, Envelope};
-use mailroom_store::{Entry, EntryError, RecipientState, SendState, Store};
+use mailroom_store::{Batch, Entry, EntryError, RecipientState, SendState, Store};
 
 use crate::body::{Body, Content};
 use crate::error::{Error, chain};
@@ -35,16 +35,54 @@ fn failed(mut entry: Entry, why: &Error) -> Box<Entry> {
     Box::new(entry)
 }
 
-/// Loads what the transaction of `entry` needs. `allow_8bit` says whether the server takes
-/// 8-bit data; `dsn` is added to the envelope. A message that cannot be loaded comes back
-/// failed, with the reason recorded.
-pub(super) fn prepare(
+/// What the store holds for one message's transaction, read inside the recording commit.
+pub(super) struct Loaded {
+    stored: StoredEnvelope,
+    content: Content,
+}
+
+/// Reads and checks what the transaction of `entry` needs, inside a store batch. A store
+/// failure fails the batch; a message whose content is unreadable comes back as the inner
+/// error (it fails for good, with the reason recorded).
+pub(super) fn load(b: &Batch<'_>, entry: &Entry) -> mailroom_store::Result<Result<Loaded, Error>> {
+    let names = [STREAM_ENVELOPE, STREAM_MESSAGE];
+    let mut found = b.read_small_streams(entry.id, &names)?.into_iter();
+    let (envelope, message) = (found.next().flatten(), found.next().flatten());
+    Ok(parse(entry, envelope, message))
+}
+
+fn parse(
+    entry: &Entry,
+    envelope: Option<Vec<u8>>,
+    message: Option<Vec<u8>>,
+) -> Result<Loaded, Error> {
+    let envelope =
+        envelope.ok_or_else(|| Error::input(format!("message {} has no envelope", entry.id)))?;
+    let stored: StoredEnvelope = serde_json::from_slice(&envelope)
+        .map_err(|e| Error::input("the stored envelope is unreadable").with_source(e))?;
+    let content = match message {
+        Some(json) => {
+            Content::Composed(Box::new(serde_json::from_slice(&json).map_err(|e| {
+                Error::input("the stored message is unreadable").with_source(e)
+            })?))
+        }
+        // No model: the message is stored ready-made.
+        None => Content::Raw,
+    };
+    Ok(Loaded { stored, content })
+}
+
+/// The message ready for its transaction, or failed if it could not be loaded. `allow_8bit`
+/// says whether the server takes 8-bit data; `dsn` is added to the envelope unless the message
+/// has its own. Rendering happens here, outside the store's lock.
+pub(super) fn ready(
     store: &Arc<Store>,
     entry: Entry,
+    loaded: Result<Loaded, Error>,
     allow_8bit: bool,
     dsn: Option<Dsn>,
 ) -> Result<Prepared, Box<Entry>> {
-    let (stored, content) = match load(store, &entry) {
+    let Loaded { stored, content } = match loaded {
         Ok(loaded) => loaded,
         Err(e) => return Err(failed(entry, &e)),
     };
@@ -81,24 +119,4 @@ pub(super) fn prepare(
         slots,
         body,
     })
-}
-
-fn load(store: &Store, entry: &Entry) -> Result<(StoredEnvelope, Content), Error> {
-    let names = [STREAM_ENVELOPE, STREAM_MESSAGE];
-    let mut found = store.read_small_streams(entry.id, &names)?.into_iter();
-    let (envelope, message) = (found.next().flatten(), found.next().flatten());
-    let envelope =
-        envelope.ok_or_else(|| Error::input(format!("message {} has no envelope", entry.id)))?;
-    let stored: StoredEnvelope = serde_json::from_slice(&envelope)
-        .map_err(|e| Error::input("the stored envelope is unreadable").with_source(e))?;
-    let content = match message {
-        Some(json) => {
-            Content::Composed(Box::new(serde_json::from_slice(&json).map_err(|e| {
-                Error::input("the stored message is unreadable").with_source(e)
-            })?))
-        }
-        // No model: the message is stored ready-made.
-        None => Content::Raw,
-    };
-    Ok((stored, content))
 }
