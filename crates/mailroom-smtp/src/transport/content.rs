@@ -7,15 +7,29 @@ use crate::core::{BodyMode, Wait};
 use crate::event::Event;
 
 impl Session {
+    /// Streams the content and waits for the server's verdict on it.
     pub(super) async fn stream_body<R: AsyncRead + Unpin>(
         &mut self,
         mode: BodyMode,
         body: &mut R,
         size: Option<u64>,
     ) {
+        self.stream_body_held(mode, body, size, false).await;
+    }
+
+    /// Streams the content; with `hold_end`, DATA content stops short of writing its last
+    /// block and final dot, so that the next transaction's commands can join that write.
+    pub(super) async fn stream_body_held<R: AsyncRead + Unpin>(
+        &mut self,
+        mode: BodyMode,
+        body: &mut R,
+        size: Option<u64>,
+        hold_end: bool,
+    ) {
         let mut buf = std::mem::take(&mut self.body_buf);
         buf.resize(BLOCK, 0);
-        self.stream_body_with(mode, body, size, &mut buf).await;
+        self.stream_body_with(mode, body, size, &mut buf, hold_end)
+            .await;
         self.body_buf = buf;
     }
 
@@ -25,6 +39,7 @@ impl Session {
         body: &mut R,
         size: Option<u64>,
         buf: &mut [u8],
+        hold_end: bool,
     ) {
         let mut sent = 0u64;
         match mode {
@@ -37,6 +52,10 @@ impl Session {
                     // The last content still buffered and the final dot leave in one write:
                     // the dot never goes out alone.
                     self.core.body_end();
+                    if hold_end {
+                        self.progress(sent, size);
+                        return;
+                    }
                     self.drive().await;
                     self.progress(sent, size);
                     return;
