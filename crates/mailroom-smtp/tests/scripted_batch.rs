@@ -273,3 +273,44 @@ async fn batch_over_bdat_waits_for_each_last_chunk_reply() {
     drop(session);
     assert!(!server.client_bytes().await.contains("<<EARLY>>"));
 }
+
+#[tokio::test]
+async fn large_body_keeps_its_tail_for_the_write_that_carries_the_next_envelope() {
+    // 3 blocks of 64 KiB and a bit: earlier blocks go out on their own, the tail waits.
+    static BODY: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
+        let line =
+            b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcd\r\n";
+        line.iter().copied().cycle().take(78 * 2600).collect()
+    });
+    let mut script = ehlo(PIPELINING);
+    script.extend([
+        Expect("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"),
+        Reply("250 ok\r\n250 ok\r\n354 go\r\n"),
+        ReadBytes(3 * 64 * 1024),
+    ]);
+    let tail_len = BODY.len() - 3 * 64 * 1024;
+    let tail = format!(
+        "{}.\r\nRSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
+        String::from_utf8_lossy(&BODY[BODY.len() - tail_len..])
+    );
+    script.extend([
+        ExpectOneRead(Box::leak(tail.into_boxed_str())),
+        Reply("250 queued\r\n250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+        ExpectOneRead("two\r\n.\r\n"),
+        Reply("250 queued\r\n"),
+    ]);
+    let server = serve(script).await;
+    let mut session = Session::connect(&server.config(), None).await.unwrap();
+    let (outcomes, _) = batch(
+        &mut session,
+        vec![
+            (to("b@example.org"), &BODY[..]),
+            (to("c@example.org"), b"two"),
+        ],
+    )
+    .await;
+    assert!(outcomes.iter().all(accepted), "{outcomes:?}");
+    drop(session);
+    let bytes = server.client_bytes().await;
+    assert!(bytes.contains(std::str::from_utf8(&BODY).unwrap()));
+}

@@ -127,3 +127,58 @@ fn begin_on_a_closed_session_is_refused() {
         .unwrap_err();
     assert_eq!(err.kind(), crate::ErrorKind::Closed);
 }
+
+#[test]
+fn next_transaction_begins_behind_only_once_the_dot_is_written_and_one_deep() {
+    let mut c = ready("250 PIPELINING\r\n");
+    let env = Envelope::new("a@x.org", ["b@x.org"]);
+    assert!(!c.can_begin_behind(), "nothing to begin behind");
+    c.begin(&env, None).unwrap();
+    assert!(!c.can_begin_behind(), "DATA not yet answered");
+    c.receive(b"250 ok\r\n250 ok\r\n354 go\r\n");
+    c.body_data(b"one");
+    assert!(!c.can_begin_behind(), "content still open");
+    c.body_end();
+    assert!(c.can_begin_behind());
+    c.begin(&env, None).unwrap();
+    assert!(!c.can_begin_behind(), "only one transaction behind a dot");
+    assert!(c.begin(&env, None).is_err());
+    assert_eq!(
+        out(&mut c),
+        "MAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nDATA\r\n\
+         one\r\n.\r\nRSET\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nDATA\r\n"
+    );
+    assert_eq!(c.wait(), Wait::Reply(Phase::DataEnd));
+    c.receive(b"250 first\r\n");
+    assert!(c.take_outcome().unwrap().unwrap().is_accepted());
+    assert_eq!(c.wait(), Wait::Reply(Phase::Rset));
+    c.receive(b"250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    assert_eq!(c.wait(), Wait::Body(BodyMode::Data));
+    assert!(c.take_outcome().is_none());
+}
+
+#[test]
+fn no_transaction_begins_behind_without_pipelining_or_over_bdat() {
+    for extensions in ["250 8BITMIME\r\n", "250-PIPELINING\r\n250 CHUNKING\r\n"] {
+        let mut c = ready(extensions);
+        let env = Envelope::new("a@x.org", ["b@x.org"]);
+        c.begin(&env, None).unwrap();
+        let replies: &[&[u8]] = &[b"250 ok\r\n", b"250 ok\r\n", b"354 go\r\n"];
+        for reply in replies {
+            if matches!(c.wait(), Wait::Reply(_)) {
+                c.receive(reply);
+            }
+        }
+        match c.wait() {
+            Wait::Body(BodyMode::Data) => {
+                c.body_data(b"one");
+                c.body_end();
+            }
+            Wait::Body(BodyMode::Bdat) => c.bdat_chunk(b"one", true),
+            other => panic!("{extensions}: {other:?}"),
+        }
+        assert_eq!(c.wait(), Wait::Reply(Phase::DataEnd), "{extensions}");
+        assert!(!c.can_begin_behind(), "{extensions}");
+        assert!(c.begin(&env, None).is_err(), "{extensions}");
+    }
+}

@@ -48,7 +48,11 @@ impl Session {
     /// written: the next message's RSET, MAIL, RCPT and DATA then leave in the same write as
     /// that dot, without waiting for its reply. Otherwise (no PIPELINING, BDAT) `next` is
     /// called when the previous transaction has ended, and each runs as `send` runs it.
+    /// Both closures run inline: keep them quick, for while `next` runs the previous final dot
+    /// waits unwritten.
     ///
+    /// A message refused before anything was written (an argument with CR or LF, over the
+    /// SIZE limit, a missing extension) is reported in its turn and the batch goes on.
     /// `next` returning `None` ends the batch once every outstanding reply has been read; it
     /// is not called again. If the reply to a final dot never comes, that message's outcome is
     /// `DataOutcome::Unknown` and the message pipelined behind it fails with an error of kind
