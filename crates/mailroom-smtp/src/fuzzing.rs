@@ -79,7 +79,13 @@ pub fn drive_session(data: &[u8]) -> usize {
                     begun += usize::from(core.begin(&envelope, Some(100)).is_ok());
                 }
             }
-            Wait::Body(crate::core::BodyMode::Bdat) => core.bdat_chunk(b"Subject: x\n\nbody", true),
+            Wait::Body(crate::core::BodyMode::Bdat) => {
+                core.bdat_chunk(b"Subject: x\n\nbody", true);
+                if behind && transactions < 3 && core.can_begin_behind() {
+                    transactions += 1;
+                    begun += usize::from(core.begin(&envelope, Some(100)).is_ok());
+                }
+            }
             Wait::Ready => {
                 if transactions == 3 {
                     core.quit();

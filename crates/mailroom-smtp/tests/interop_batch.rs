@@ -1,6 +1,7 @@
 //! Interop of `Session::send_batch` with real servers on 127.0.0.1: 50 messages each, every
-//! one pipelined behind the previous final dot where the server offers PIPELINING (Postfix,
-//! Exim) and one at a time where it does not (aiosmtpd), every one arriving exactly once.
+//! one pipelined behind the previous final dot or last BDAT chunk where the server offers
+//! PIPELINING (Postfix, Exim) and one at a time where it does not (aiosmtpd), every one
+//! arriving exactly once.
 
 mod common;
 
@@ -62,12 +63,16 @@ async fn send_all(session: &mut Session) {
     }
 }
 
-/// The client wrote the next RSET right after a final dot, before reading that dot's reply.
-fn pipelined_behind_dots(transcript: &Transcript) -> usize {
+/// How often the client wrote the next RSET right after a message's end (final dot or last
+/// BDAT chunk), before reading that end's reply.
+fn pipelined_behind_ends(transcript: &Transcript) -> usize {
     let lines = transcript.0.lock().unwrap();
     lines
         .windows(2)
-        .filter(|w| w[0] == "C: ." && w[1] == "C: RSET")
+        .filter(|w| {
+            let end = w[0] == "C: ." || w[0].starts_with("C: [message content");
+            end && w[1] == "C: RSET"
+        })
         .count()
 }
 
@@ -87,20 +92,26 @@ fn each_once(captured: &[String]) {
     }
 }
 
-#[tokio::test]
-async fn postfix_batch_pipelined_behind_each_dot_arrives_once_each() {
+async fn postfix_batch(chunking: bool) {
     let cert = common::cert();
     let server = common::servers::postfix(&cert, 100_000).await;
     let transcript = Arc::new(Transcript::default());
     let mut config = config(server.port, &cert);
-    // Postfix offers CHUNKING; BDAT would run one transaction at a time.
-    config.disable.chunking = true;
+    config.disable.chunking = !chunking;
     config.transcript = Some(transcript.clone());
     let mut session = Session::connect(&config, None).await.unwrap();
-    assert!(session.capabilities().pipelining());
+    assert!(session.capabilities().pipelining() && session.capabilities().chunking());
     send_all(&mut session).await;
     session.quit().await.unwrap();
-    assert_eq!(pipelined_behind_dots(&transcript), COUNT - 1);
+    assert_eq!(pipelined_behind_ends(&transcript), COUNT - 1);
+    let bdat = transcript
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.starts_with("C: BDAT"))
+        .count();
+    assert_eq!(bdat, if chunking { COUNT } else { 0 });
     let relayed = server.relayed(COUNT).await;
     each_once(&relayed);
     let first = relayed
@@ -108,6 +119,16 @@ async fn postfix_batch_pipelined_behind_each_dot_arrives_once_each() {
         .find(|m| m.contains("<batch-0@mailroom.test>"))
         .unwrap();
     assert!(first.contains("\n.dotted line 0") && !first.contains("..dotted"));
+}
+
+#[tokio::test]
+async fn postfix_batch_over_data_pipelined_behind_each_dot_arrives_once_each() {
+    postfix_batch(false).await;
+}
+
+#[tokio::test]
+async fn postfix_batch_over_bdat_pipelined_behind_each_last_chunk_arrives_once_each() {
+    postfix_batch(true).await;
 }
 
 #[tokio::test]
@@ -122,7 +143,7 @@ async fn aiosmtpd_batch_without_pipelining_arrives_once_each() {
     assert!(!session.capabilities().pipelining());
     send_all(&mut session).await;
     session.quit().await.unwrap();
-    assert_eq!(pipelined_behind_dots(&transcript), 0);
+    assert_eq!(pipelined_behind_ends(&transcript), 0);
     let contents: Vec<String> = server
         .spool()
         .iter()
@@ -136,21 +157,19 @@ async fn aiosmtpd_batch_without_pipelining_arrives_once_each() {
     );
 }
 
-#[tokio::test]
-async fn exim_batch_pipelined_behind_each_dot_arrives_once_each() {
+async fn exim_batch(chunking: bool) {
     let cert = common::cert();
     let server = common::servers::exim(&cert).await;
     let transcript = Arc::new(Transcript::default());
     let mut config = config(server.port, &cert);
     config.credentials = Some(Credentials::new("alice", "s3cret"));
-    // Exim offers CHUNKING too; BDAT would run one transaction at a time.
-    config.disable.chunking = true;
+    config.disable.chunking = !chunking;
     config.transcript = Some(transcript.clone());
     let mut session = Session::connect(&config, None).await.unwrap();
-    assert!(session.capabilities().pipelining());
+    assert!(session.capabilities().pipelining() && session.capabilities().chunking());
     send_all(&mut session).await;
     session.quit().await.unwrap();
-    assert_eq!(pipelined_behind_dots(&transcript), COUNT - 1);
+    assert_eq!(pipelined_behind_ends(&transcript), COUNT - 1);
     let log = server.exim_log();
     let received: Vec<String> = log
         .lines()
@@ -159,4 +178,14 @@ async fn exim_batch_pipelined_behind_each_dot_arrives_once_each() {
         .collect();
     each_once(&received);
     assert!(!log.contains("synchronization error"), "{log}");
+}
+
+#[tokio::test]
+async fn exim_batch_over_data_pipelined_behind_each_dot_arrives_once_each() {
+    exim_batch(false).await;
+}
+
+#[tokio::test]
+async fn exim_batch_over_bdat_pipelined_behind_each_last_chunk_arrives_once_each() {
+    exim_batch(true).await;
 }

@@ -278,3 +278,42 @@ async fn go_ahead_after_every_recipient_refused_behind_the_dot_sends_an_empty_me
     drop(session);
     assert!(!server.client_bytes().await.contains("two"));
 }
+
+#[tokio::test]
+async fn lost_reply_to_the_last_bdat_chunk_leaves_it_unknown_and_the_next_unsent() {
+    let mut script = ehlo("250-mx.test\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
+    script.extend([
+        Expect("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\n"),
+        Reply("250 ok\r\n250 ok\r\n"),
+        ExpectOneRead(
+            "BDAT 5 LAST\r\none\r\nRSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\n",
+        ),
+        Close,
+    ]);
+    let server = serve(script).await;
+    let mut session = Session::connect(&server.config(), None).await.unwrap();
+    let (outcomes, log) = batch(
+        &mut session,
+        vec![(to("b@example.org"), b"one"), (to("c@example.org"), b"two")],
+    )
+    .await;
+    assert!(
+        matches!(
+            &outcomes[0],
+            Ok(Delivery {
+                data: DataOutcome::Unknown(_),
+                ..
+            })
+        ),
+        "{:?}",
+        outcomes[0]
+    );
+    let err = outcomes[1].as_ref().unwrap_err();
+    assert_eq!(
+        (err.kind(), err.phase()),
+        (ErrorKind::Closed, Some(Phase::MailFrom))
+    );
+    assert_eq!(log, ["next 0", "next 1", "done 0", "done 1", "next none"]);
+    drop(session);
+    assert!(!server.client_bytes().await.contains("two"));
+}

@@ -1,6 +1,7 @@
-//! Pipelining across transactions (RFC 2920 section 3.1): the next transaction's RSET, MAIL,
-//! RCPT and DATA leave in the same write as the previous message's final `.`, before its
-//! reply. Replies still come in order: the previous final reply first, then the new group's.
+//! Pipelining across transactions (RFC 2920 section 3.1, RFC 3030): the next transaction's
+//! RSET, MAIL, RCPT and DATA leave in the same write as the previous message's final `.` (or
+//! its last BDAT chunk), before its reply. Replies still come in order: the previous final
+//! reply first, then the new group's.
 
 use super::txn::{Expect, Txn};
 use super::{Core, State};
@@ -10,16 +11,16 @@ use crate::reply::Reply;
 
 impl Core {
     /// Whether [`Core::begin`] may start the next transaction now, behind the current one: the
-    /// server offers PIPELINING (not disabled), the current transaction sent its content with
-    /// DATA and now waits only for the reply to its final dot, and nothing else is pipelined.
+    /// server offers PIPELINING (not disabled), the current transaction has sent all its
+    /// content and waits only for the reply to its final dot or last BDAT chunk, and nothing
+    /// else is pipelined.
     pub(crate) fn can_begin_behind(&self) -> bool {
         let pipelining = self.caps.pipelining() && !self.config.disable.pipelining;
         pipelining
             && matches!(self.state, State::Transaction)
             && self.previous.is_none()
             && self.txn.as_ref().is_some_and(|txn| {
-                !txn.chunking
-                    && txn.body.is_none()
+                txn.body.is_none()
                     && txn.expect.len() == 1
                     && txn.expect.front() == Some(&Expect::DataEnd)
             })

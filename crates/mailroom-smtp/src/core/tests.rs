@@ -158,27 +158,39 @@ fn next_transaction_begins_behind_only_once_the_dot_is_written_and_one_deep() {
 }
 
 #[test]
-fn no_transaction_begins_behind_without_pipelining_or_over_bdat() {
-    for extensions in ["250 8BITMIME\r\n", "250-PIPELINING\r\n250 CHUNKING\r\n"] {
-        let mut c = ready(extensions);
-        let env = Envelope::new("a@x.org", ["b@x.org"]);
-        c.begin(&env, None).unwrap();
-        let replies: &[&[u8]] = &[b"250 ok\r\n", b"250 ok\r\n", b"354 go\r\n"];
-        for reply in replies {
-            if matches!(c.wait(), Wait::Reply(_)) {
-                c.receive(reply);
-            }
-        }
-        match c.wait() {
-            Wait::Body(BodyMode::Data) => {
-                c.body_data(b"one");
-                c.body_end();
-            }
-            Wait::Body(BodyMode::Bdat) => c.bdat_chunk(b"one", true),
-            other => panic!("{extensions}: {other:?}"),
-        }
-        assert_eq!(c.wait(), Wait::Reply(Phase::DataEnd), "{extensions}");
-        assert!(!c.can_begin_behind(), "{extensions}");
-        assert!(c.begin(&env, None).is_err(), "{extensions}");
+fn no_transaction_begins_behind_without_pipelining() {
+    let mut c = ready("250 8BITMIME\r\n");
+    let env = Envelope::new("a@x.org", ["b@x.org"]);
+    c.begin(&env, None).unwrap();
+    for reply in ["250 ok\r\n", "250 ok\r\n", "354 go\r\n"] {
+        c.receive(reply.as_bytes());
     }
+    c.body_data(b"one");
+    c.body_end();
+    assert_eq!(c.wait(), Wait::Reply(Phase::DataEnd));
+    assert!(!c.can_begin_behind());
+    assert!(c.begin(&env, None).is_err());
+}
+
+#[test]
+fn next_transaction_begins_behind_the_last_bdat_chunk() {
+    let mut c = ready("250-PIPELINING\r\n250 CHUNKING\r\n");
+    let env = Envelope::new("a@x.org", ["b@x.org"]);
+    c.begin(&env, None).unwrap();
+    c.receive(b"250 ok\r\n250 ok\r\n");
+    assert_eq!(c.wait(), Wait::Body(BodyMode::Bdat));
+    c.bdat_chunk(b"one", false);
+    assert!(!c.can_begin_behind(), "a chunk that is not the last");
+    c.receive(b"250 chunk\r\n");
+    c.bdat_chunk(b"two", true);
+    assert!(c.can_begin_behind());
+    c.begin(&env, None).unwrap();
+    assert_eq!(
+        out(&mut c),
+        "MAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nBDAT 3\r\none\
+         BDAT 5 LAST\r\ntwo\r\nRSET\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\n"
+    );
+    c.receive(b"250 first\r\n250 reset\r\n250 ok\r\n250 ok\r\n");
+    assert!(c.take_outcome().unwrap().unwrap().is_accepted());
+    assert_eq!(c.wait(), Wait::Body(BodyMode::Bdat));
 }

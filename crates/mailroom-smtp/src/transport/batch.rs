@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use tokio::io::AsyncRead;
 
 use super::Session;
-use crate::core::{BodyMode, Wait};
+use crate::core::Wait;
 use crate::delivery::Delivery;
 use crate::envelope::Envelope;
 use crate::error::{Error, Phase};
@@ -43,11 +43,12 @@ impl Session {
     /// out, and reports each one's outcome through `done` as soon as it is known, in the
     /// order they were handed out. Outcomes mean what [`Session::send`]'s results mean.
     ///
-    /// When the server offers PIPELINING (and it is not disabled) and the content goes by
-    /// DATA, `next` is called once a message's content has been read, before its final dot is
-    /// written: the next message's RSET, MAIL, RCPT and DATA then leave in the same write as
-    /// that dot, without waiting for its reply. Otherwise (no PIPELINING, BDAT) `next` is
-    /// called when the previous transaction has ended, and each runs as `send` runs it.
+    /// When the server offers PIPELINING (and it is not disabled), `next` is called once a
+    /// message's content has been read, before its end is written: the next message's RSET,
+    /// MAIL, RCPT and DATA then leave in the same write as the final dot (with CHUNKING: RSET,
+    /// MAIL and RCPT in the same write as the last BDAT chunk), without waiting for its reply.
+    /// Without PIPELINING `next` is called when the previous transaction has ended, and each
+    /// runs as `send` runs it.
     /// Both closures run inline: keep them quick, for while `next` runs the previous final dot
     /// waits unwritten.
     ///
@@ -57,7 +58,7 @@ impl Session {
     /// is not called again. If the reply to a final dot never comes, that message's outcome is
     /// `DataOutcome::Unknown` and the message pipelined behind it fails with an error of kind
     /// `Closed`: its content was never sent. A 421 after the dot refuses that message and
-    /// fails the one behind it the same way.
+    /// fails the one behind it the same way. The same holds for the reply to the last chunk.
     ///
     /// A session the server closed is reopened before the next message, as `send` does; if
     /// that fails, the error is that message's outcome and the batch ends.
@@ -87,8 +88,7 @@ impl Session {
                 let Wait::Body(mode) = self.core.wait() else {
                     break;
                 };
-                self.stream_body_held(mode, &mut body, size, mode == BodyMode::Data)
-                    .await;
+                self.stream_body_held(mode, &mut body, size, true).await;
                 while self.core.can_begin_behind() {
                     let Some(message) = next() else {
                         // Nothing more to send: finish what is on the wire.

@@ -17,8 +17,9 @@ impl Session {
         self.stream_body_held(mode, body, size, false).await;
     }
 
-    /// Streams the content; with `hold_end`, DATA content stops short of writing its last
-    /// block and final dot, so that the next transaction's commands can join that write.
+    /// Streams the content; with `hold_end`, it stops short of writing the last block with its
+    /// final dot (or the last BDAT chunk), so that the next transaction's commands can join
+    /// that write.
     pub(super) async fn stream_body_held<R: AsyncRead + Unpin>(
         &mut self,
         mode: BodyMode,
@@ -90,6 +91,10 @@ impl Session {
                     let last = next.is_empty();
                     self.core.bdat_chunk(&current, last);
                     sent += current.len() as u64;
+                    if last && hold_end {
+                        self.progress(sent, size);
+                        return;
+                    }
                     self.drive().await;
                     self.progress(sent, size);
                     if last || !matches!(self.core.wait(), Wait::Body(_)) {
