@@ -10,6 +10,11 @@ printf '250-mx.example\r\n250-PIPELINING\r\n250 SIZE 0\r\n' > corpus/reply_parse
 # Session seeds: a flags byte, then server reads separated by 0xff bytes.
 printf '\011220 hi\r\n\377250-mx\r\n250 PIPELINING\r\n\377250 ok\r\n250 ok\r\n550 no\r\n354 go\r\n\377250 ok\r\n' \
     > corpus/session_core/pipelined
+# Flag 32: each transaction pipelined behind the previous final dot.
+printf '\051220 hi\r\n\377250-mx\r\n250 PIPELINING\r\n\377250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n\377554 no\r\n250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n\377250 ok\r\n250 ok\r\n421 bye\r\n' \
+    > corpus/session_core/behind
+printf '\041220 hi\r\n\377250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n\377250 ok\r\n250 ok\r\n250 ok\r\n\377250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n\377250 ok\r\n' \
+    > corpus/session_core/behind_bdat
 printf '\002220 hi\r\n\377250-mx\r\n250 STARTTLS\r\n\377220 go\r\n\377250-mx\r\n250 AUTH PLAIN LOGIN\r\n\377235 ok\r\n' \
     > corpus/session_core/auth
 printf '\006220 hi\r\n\377250-mx\r\n250 STARTTLS\r\n\377220 go\r\n\377250 AUTH SCRAM-SHA-256 CRAM-MD5\r\n\377334 cj1mdXp6bm9uY2VYWVoscz1RU1hDUisxOEFSRmM9LGk9NDA5Ng==\r\n' \

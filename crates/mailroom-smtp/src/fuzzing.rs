@@ -26,9 +26,10 @@ pub fn parse_replies(data: &[u8]) -> usize {
     count
 }
 
-/// Drives a whole session core (open, two transactions, QUIT) with arbitrary server bytes.
-/// The first byte picks settings; the rest is cut into reads at each 0xff byte. Returns how many messages the
-/// server accepted.
+/// Drives a whole session core (open, three transactions, QUIT) with arbitrary server bytes.
+/// The first byte picks settings (bit 32: each transaction pipelined behind the previous final
+/// dot when it can be); the rest is cut into reads at each 0xff byte. Every transaction begun
+/// must get exactly one outcome. Returns how many messages the server accepted.
 pub fn drive_session(data: &[u8]) -> usize {
     let Some((&flags, rest)) = data.split_first() else {
         return 0;
@@ -53,7 +54,10 @@ pub fn drive_session(data: &[u8]) -> usize {
     let mut core = Core::new(config, false);
     let mut envelope = Envelope::new("a@example.org", ["b@example.org", "c@example.org"]);
     envelope.body_8bit = flags & 16 != 0;
+    let behind = flags & 32 != 0;
     let mut transactions = 0;
+    let mut begun = 0;
+    let mut settled = 0;
     let mut steps = 0;
     let mut input = rest.split(|&b| b == 0xff);
     loop {
@@ -70,20 +74,37 @@ pub fn drive_session(data: &[u8]) -> usize {
             Wait::Body(crate::core::BodyMode::Data) => {
                 core.body_data(b"Subject: x\n\n.body\n");
                 core.body_end();
-            }
-            Wait::Body(crate::core::BodyMode::Bdat) => core.bdat_chunk(b"Subject: x\n\nbody", true),
-            Wait::Ready => {
-                if let Some(Ok(delivery)) = core.take_outcome() {
-                    accepted += usize::from(delivery.is_accepted());
+                if behind && transactions < 3 && core.can_begin_behind() {
+                    transactions += 1;
+                    begun += usize::from(core.begin(&envelope, Some(100)).is_ok());
                 }
-                if transactions == 2 {
+            }
+            Wait::Body(crate::core::BodyMode::Bdat) => {
+                core.bdat_chunk(b"Subject: x\n\nbody", true);
+                if behind && transactions < 3 && core.can_begin_behind() {
+                    transactions += 1;
+                    begun += usize::from(core.begin(&envelope, Some(100)).is_ok());
+                }
+            }
+            Wait::Ready => {
+                if transactions == 3 {
                     core.quit();
                 } else {
                     transactions += 1;
-                    let _ = core.begin(&envelope, Some(100));
+                    begun += usize::from(core.begin(&envelope, Some(100)).is_ok());
                 }
             }
-            Wait::Closed => return accepted,
+            Wait::Closed => {}
+        }
+        while let Some(outcome) = core.take_outcome() {
+            settled += 1;
+            if let Ok(delivery) = outcome {
+                accepted += usize::from(delivery.is_accepted());
+            }
+        }
+        if core.wait() == Wait::Closed {
+            assert_eq!(settled, begun, "a transaction was lost or settled twice");
+            return accepted;
         }
         let _ = core.take_events();
     }
@@ -99,9 +120,30 @@ mod tests {
         data.extend_from_slice(b"220 hi\r\n\xff250-mx\r\n250 PIPELINING\r\n\xff");
         data.extend_from_slice(b"250 ok\r\n250 ok\r\n550 no\r\n354 go\r\n\xff250 queued\r\n\xff");
         data.extend_from_slice(b"250 reset\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n\xff");
-        data.extend_from_slice(b"250 queued\r\n\xff221 bye\r\n");
-        assert_eq!(drive_session(&data), 2);
+        data.extend_from_slice(b"250 queued\r\n\xff250 reset\r\n250 ok\r\n250 ok\r\n");
+        data.extend_from_slice(b"250 ok\r\n354 go\r\n\xff250 queued\r\n\xff221 bye\r\n");
+        assert_eq!(drive_session(&data), 3);
         assert_eq!(parse_replies(b"250-a\r\n250 b\r\n354 go\r\n"), 2);
+    }
+
+    #[test]
+    fn pipelined_dialog_settles_every_transaction_once() {
+        let mut data = vec![1u8 | 8 | 32];
+        data.extend_from_slice(b"220 hi\r\n\xff250-mx\r\n250 PIPELINING\r\n\xff");
+        data.extend_from_slice(b"250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n\xff");
+        // First dot refused; the second transaction, already sent, goes on.
+        data.extend_from_slice(
+            b"554 no\r\n250 reset\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n\xff",
+        );
+        // Second dot accepted, then the link drops after the third dot.
+        data.extend_from_slice(
+            b"250 queued\r\n250 reset\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n",
+        );
+        assert_eq!(drive_session(&data), 1);
+        // Every prefix of it ends the session with each transaction settled once.
+        for end in 0..data.len() {
+            drive_session(&data[..end]);
+        }
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //!
 //! [`Session::connect`] opens a session (greeting, EHLO, STARTTLS, AUTH);
 //! [`Session::send`] runs one transaction per message and reports per-recipient outcomes;
-//! the session is reused for the next message. The protocol logic lives in a private
+//! the session is reused for the next message. [`Session::send_batch`] sends a stream of
+//! messages on one session, each pipelined behind the previous one's final dot when the
+//! server offers PIPELINING, and reports each outcome as it arrives. The protocol logic lives in a private
 //! state machine that does no I/O; the transport only moves bytes and keeps time.
 //!
 //! ```no_run
@@ -52,4 +54,4 @@ pub use envelope::{Dsn, DsnNotify, DsnReturn, Envelope};
 pub use error::{Error, ErrorKind, Phase};
 pub use event::{Direction, Event, Observer, SessionState, TranscriptSink};
 pub use reply::{EnhancedCode, Reply};
-pub use transport::Session;
+pub use transport::{Outgoing, Session};

@@ -1,6 +1,6 @@
 //! Compile-time checks of the public API the MTM layer relies on.
 
-use mailroom_smtp::{ClientConfig, Delivery, Envelope, Error, Session};
+use mailroom_smtp::{ClientConfig, Delivery, Envelope, Error, Outgoing, Session};
 
 fn assert_send<T: Send>(_: &T) {}
 fn assert_send_sync<T: Send + Sync>() {}
@@ -17,6 +17,11 @@ fn session_and_its_futures_can_move_between_threads() {
         assert_send(&session.send(envelope, &b"x"[..], None));
     }
     let _ = send_future;
+    fn batch_future(session: &mut Session, envelope: &Envelope) {
+        let mut one = Some(Outgoing::new(7u64, envelope.clone(), &b"x"[..], None));
+        assert_send(&session.send_batch(move || one.take(), |_tag: u64, _result| {}));
+    }
+    let _ = batch_future;
 }
 
 #[test]

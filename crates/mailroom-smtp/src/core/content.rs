@@ -72,7 +72,7 @@ impl Core {
         self.txn = None;
         self.state = State::Closed;
         self.out.clear();
-        self.outcome = Some(Err(Error::Io {
+        self.outcomes.push_back(Err(Error::Io {
             phase: Phase::Message,
             source,
         }));

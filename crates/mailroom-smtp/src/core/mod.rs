@@ -4,11 +4,13 @@
 //! what it reads to [`Core::receive`] (or reports [`Core::link_lost`]). No I/O happens here, so
 //! the same core serves one-off sends, long sessions, the tests and the fuzzers.
 
+mod behind;
 mod content;
 mod open;
 mod params;
 mod txn;
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::auth::AuthExchange;
@@ -87,12 +89,15 @@ pub(crate) struct Core {
     caps: Capabilities,
     tls_active: bool,
     txn: Option<Txn>,
+    /// A transaction whose final reply is still due, with `txn` pipelined behind it; its reply
+    /// comes before any of `txn`'s.
+    previous: Option<Txn>,
     /// A transaction ended since the last RSET: the next one starts with RSET.
     rset_due: bool,
     /// Session-level failure (opening, AUTH, protocol breach).
     failure: Option<Error>,
-    /// Result of the last transaction, until taken.
-    outcome: Option<Result<Delivery, Error>>,
+    /// Results of finished transactions, oldest first, until taken.
+    outcomes: VecDeque<Result<Delivery, Error>>,
     /// Complete replies received so far (each one restarts the reply timer).
     replies_seen: u64,
 }
@@ -109,9 +114,10 @@ impl Core {
             caps: Capabilities::default(),
             tls_active,
             txn: None,
+            previous: None,
             rset_due: false,
             failure: None,
-            outcome: None,
+            outcomes: VecDeque::with_capacity(2),
             replies_seen: 0,
         }
     }
@@ -126,6 +132,7 @@ impl Core {
             State::Handshake => Wait::Tls,
             State::ExpectAuth(_) => Wait::Reply(Phase::Auth),
             State::Ready => Wait::Ready,
+            State::Transaction if self.previous.is_some() => Wait::Reply(Phase::DataEnd),
             State::Transaction => self.txn.as_ref().map_or(Wait::Ready, Txn::wait),
             State::ExpectQuit => Wait::Reply(Phase::Quit),
             State::Closed => Wait::Closed,
@@ -152,9 +159,9 @@ impl Core {
         self.failure.take()
     }
 
-    /// The result of the finished transaction, if any.
+    /// The result of the oldest finished transaction not yet taken, if any.
     pub(crate) fn take_outcome(&mut self) -> Option<Result<Delivery, Error>> {
-        self.outcome.take()
+        self.outcomes.pop_front()
     }
 
     /// Capabilities from the last EHLO.
@@ -230,12 +237,8 @@ impl Core {
         match self.state {
             State::ExpectQuit | State::Closed => self.state = State::Closed,
             State::Transaction => {
-                let txn = self.txn.take();
                 self.state = State::Closed;
-                self.outcome = Some(match txn {
-                    Some(txn) => txn.link_lost(error),
-                    None => Err(error),
-                });
+                self.settle_lost(error);
             }
             _ => {
                 self.state = State::Closed;
@@ -282,11 +285,9 @@ impl Core {
 
     /// Fails the session and closes it without a word (the stream cannot be trusted).
     fn abort(&mut self, error: Error) {
-        if matches!(self.state, State::Transaction)
-            && let Some(txn) = self.txn.take()
-        {
-            self.outcome = Some(txn.link_lost(error));
+        if matches!(self.state, State::Transaction) && self.txn.is_some() {
             self.state = State::Closed;
+            self.settle_lost(error);
             return;
         }
         self.failure.get_or_insert(error);

@@ -127,3 +127,70 @@ fn begin_on_a_closed_session_is_refused() {
         .unwrap_err();
     assert_eq!(err.kind(), crate::ErrorKind::Closed);
 }
+
+#[test]
+fn next_transaction_begins_behind_only_once_the_dot_is_written_and_one_deep() {
+    let mut c = ready("250 PIPELINING\r\n");
+    let env = Envelope::new("a@x.org", ["b@x.org"]);
+    assert!(!c.can_begin_behind(), "nothing to begin behind");
+    c.begin(&env, None).unwrap();
+    assert!(!c.can_begin_behind(), "DATA not yet answered");
+    c.receive(b"250 ok\r\n250 ok\r\n354 go\r\n");
+    c.body_data(b"one");
+    assert!(!c.can_begin_behind(), "content still open");
+    c.body_end();
+    assert!(c.can_begin_behind());
+    c.begin(&env, None).unwrap();
+    assert!(!c.can_begin_behind(), "only one transaction behind a dot");
+    assert!(c.begin(&env, None).is_err());
+    assert_eq!(
+        out(&mut c),
+        "MAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nDATA\r\n\
+         one\r\n.\r\nRSET\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nDATA\r\n"
+    );
+    assert_eq!(c.wait(), Wait::Reply(Phase::DataEnd));
+    c.receive(b"250 first\r\n");
+    assert!(c.take_outcome().unwrap().unwrap().is_accepted());
+    assert_eq!(c.wait(), Wait::Reply(Phase::Rset));
+    c.receive(b"250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    assert_eq!(c.wait(), Wait::Body(BodyMode::Data));
+    assert!(c.take_outcome().is_none());
+}
+
+#[test]
+fn no_transaction_begins_behind_without_pipelining() {
+    let mut c = ready("250 8BITMIME\r\n");
+    let env = Envelope::new("a@x.org", ["b@x.org"]);
+    c.begin(&env, None).unwrap();
+    for reply in ["250 ok\r\n", "250 ok\r\n", "354 go\r\n"] {
+        c.receive(reply.as_bytes());
+    }
+    c.body_data(b"one");
+    c.body_end();
+    assert_eq!(c.wait(), Wait::Reply(Phase::DataEnd));
+    assert!(!c.can_begin_behind());
+    assert!(c.begin(&env, None).is_err());
+}
+
+#[test]
+fn next_transaction_begins_behind_the_last_bdat_chunk() {
+    let mut c = ready("250-PIPELINING\r\n250 CHUNKING\r\n");
+    let env = Envelope::new("a@x.org", ["b@x.org"]);
+    c.begin(&env, None).unwrap();
+    c.receive(b"250 ok\r\n250 ok\r\n");
+    assert_eq!(c.wait(), Wait::Body(BodyMode::Bdat));
+    c.bdat_chunk(b"one", false);
+    assert!(!c.can_begin_behind(), "a chunk that is not the last");
+    c.receive(b"250 chunk\r\n");
+    c.bdat_chunk(b"two", true);
+    assert!(c.can_begin_behind());
+    c.begin(&env, None).unwrap();
+    assert_eq!(
+        out(&mut c),
+        "MAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nBDAT 3\r\none\
+         BDAT 5 LAST\r\ntwo\r\nRSET\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\n"
+    );
+    c.receive(b"250 first\r\n250 reset\r\n250 ok\r\n250 ok\r\n");
+    assert!(c.take_outcome().unwrap().unwrap().is_accepted());
+    assert_eq!(c.wait(), Wait::Body(BodyMode::Bdat));
+}

@@ -85,13 +85,13 @@ impl Txn {
             .any(|o| o.status == RecipientStatus::Accepted)
     }
 
-    fn delivery(self, data: DataOutcome) -> Delivery {
+    pub(super) fn delivery(self, data: DataOutcome) -> Delivery {
         let recipients = self.outcomes.into_iter().flatten().collect();
         Delivery { recipients, data }
     }
 
     /// The result once every reply that decides it has arrived.
-    fn result(mut self) -> Result<Delivery, Error> {
+    pub(super) fn result(mut self) -> Result<Delivery, Error> {
         match self.mail_error.take() {
             Some(error) => Err(error),
             None => {
@@ -113,10 +113,12 @@ impl Txn {
 }
 
 impl Core {
-    /// Starts a transaction. Every check runs before anything is written: an `Err` here means
-    /// nothing was sent and the session is unchanged.
+    /// Starts a transaction, from the ready state or behind one whose final reply is still due
+    /// ([`Core::can_begin_behind`]). Every check runs before anything is written: an `Err` here
+    /// means nothing was sent and the session is unchanged.
     pub(crate) fn begin(&mut self, envelope: &Envelope, size: Option<u64>) -> Result<(), Error> {
-        if !matches!(self.state, State::Ready) {
+        let behind = self.can_begin_behind();
+        if !matches!(self.state, State::Ready) && !behind {
             return Err(Error::Closed {
                 phase: Phase::MailFrom,
                 reply: None,
@@ -143,6 +145,11 @@ impl Core {
             rset_sent: false,
         };
         self.events.push(Event::State(SessionState::Sending));
+        if behind {
+            // The transaction ahead ends with its final reply, before this group is read.
+            self.previous = self.txn.take();
+            self.rset_due = true;
+        }
         if self.rset_due {
             self.write_command("RSET", None);
             txn.expect.push_back(Expect::Rset);
@@ -172,6 +179,10 @@ impl Core {
     }
 
     pub(super) fn on_txn_reply(&mut self, reply: Reply) {
+        if let Some(previous) = self.previous.take() {
+            self.on_previous_reply(previous, reply);
+            return;
+        }
         let Some(txn) = self.txn.as_mut() else { return };
         let Some(expect) = txn.expect.pop_front() else {
             return;
@@ -186,7 +197,7 @@ impl Core {
             }
             let txn = self.txn.take();
             self.state = State::Closed;
-            self.outcome = Some(match txn {
+            self.outcomes.push_back(match txn {
                 Some(txn) if expect == Expect::DataEnd => {
                     Ok(txn.delivery(DataOutcome::Rejected(reply)))
                 }
@@ -315,6 +326,6 @@ impl Core {
         self.rset_due = !txn.rset_sent;
         self.state = State::Ready;
         self.events.push(Event::State(SessionState::Ready));
-        self.outcome = Some(txn.result());
+        self.outcomes.push_back(txn.result());
     }
 }

@@ -7,15 +7,30 @@ use crate::core::{BodyMode, Wait};
 use crate::event::Event;
 
 impl Session {
+    /// Streams the content and waits for the server's verdict on it.
     pub(super) async fn stream_body<R: AsyncRead + Unpin>(
         &mut self,
         mode: BodyMode,
         body: &mut R,
         size: Option<u64>,
     ) {
+        self.stream_body_held(mode, body, size, false).await;
+    }
+
+    /// Streams the content; with `hold_end`, it stops short of writing the last block with its
+    /// final dot (or the last BDAT chunk), so that the next transaction's commands can join
+    /// that write.
+    pub(super) async fn stream_body_held<R: AsyncRead + Unpin>(
+        &mut self,
+        mode: BodyMode,
+        body: &mut R,
+        size: Option<u64>,
+        hold_end: bool,
+    ) {
         let mut buf = std::mem::take(&mut self.body_buf);
         buf.resize(BLOCK, 0);
-        self.stream_body_with(mode, body, size, &mut buf).await;
+        self.stream_body_with(mode, body, size, &mut buf, hold_end)
+            .await;
         self.body_buf = buf;
     }
 
@@ -25,6 +40,7 @@ impl Session {
         body: &mut R,
         size: Option<u64>,
         buf: &mut [u8],
+        hold_end: bool,
     ) {
         let mut sent = 0u64;
         match mode {
@@ -37,6 +53,10 @@ impl Session {
                     // The last content still buffered and the final dot leave in one write:
                     // the dot never goes out alone.
                     self.core.body_end();
+                    if hold_end {
+                        self.progress(sent, size);
+                        return;
+                    }
                     self.drive().await;
                     self.progress(sent, size);
                     return;
@@ -71,6 +91,10 @@ impl Session {
                     let last = next.is_empty();
                     self.core.bdat_chunk(&current, last);
                     sent += current.len() as u64;
+                    if last && hold_end {
+                        self.progress(sent, size);
+                        return;
+                    }
                     self.drive().await;
                     self.progress(sent, size);
                     if last || !matches!(self.core.wait(), Wait::Body(_)) {

@@ -1,5 +1,6 @@
 //! The tokio + rustls transport around the sans-IO core.
 
+mod batch;
 mod connect;
 mod content;
 mod stream;
@@ -19,6 +20,7 @@ use crate::delivery::Delivery;
 use crate::envelope::{Envelope, check_argument};
 use crate::error::{Error, Phase};
 use crate::event::{Event, Observer, SessionState};
+pub use batch::Outgoing;
 use connect::{TlsSetup, connect_tcp, fresh_nonce, handshake};
 use stream::Stream;
 
@@ -180,35 +182,17 @@ impl Session {
         mut body: R,
         size: Option<u64>,
     ) -> Result<Delivery, Error> {
-        if self.stream.is_some() && !matches!(self.core.wait(), Wait::Ready | Wait::Closed) {
-            tracing::debug!("previous send was interrupted: abandoning the connection");
-            self.stream = None;
-        }
-        self.notice_idle_close();
-        if !self.is_open() {
-            tracing::debug!("session closed by the server: reconnecting");
-            let fresh = Session::connect(&self.config, self.observer.clone()).await?;
-            *self = fresh;
-        }
+        self.reopen_if_closed().await?;
         self.core.begin(envelope, size)?;
         self.drive().await;
         if let Wait::Body(mode) = self.core.wait() {
             self.stream_body(mode, &mut body, size).await;
         }
         let result = self.core.take_outcome();
-        match &result {
-            Some(Ok(delivery)) => tracing::debug!(
-                recipients = delivery.recipients.len(),
-                accepted = delivery.accepted().count(),
-                data = ?delivery.data_code(),
-                "transaction finished"
-            ),
-            Some(Err(error)) => tracing::debug!(%error, "transaction failed"),
-            None => {}
+        if let Some(result) = &result {
+            batch::log_outcome(result);
         }
-        if !self.core.is_open() {
-            self.close_stream().await;
-        }
+        self.close_if_over().await;
         match result {
             Some(result) => result,
             None => Err(self.core.take_failure().unwrap_or(Error::Closed {

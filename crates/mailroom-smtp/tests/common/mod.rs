@@ -21,6 +21,9 @@ pub enum Step {
     Expect(&'static str),
     /// Like `Expect`, then check that nothing more arrives for a moment (no pipelining).
     ExpectAlone(&'static str),
+    /// Read once: that single read must return exactly this text (the client wrote it in one
+    /// go; a small write on loopback arrives whole).
+    ExpectOneRead(&'static str),
     /// Read until this text has been seen at the end of what was received.
     ExpectUntil(&'static str),
     /// Write these bytes one at a time, pausing between them.
@@ -145,6 +148,19 @@ async fn run(mut io: Box<dyn Io>, script: Vec<Step>, tls: &tokio_rustls::TlsAcce
                         seen.extend_from_slice(&extra[..n]);
                         return seen;
                     }
+                }
+            }
+            Step::ExpectOneRead(text) => {
+                let mut buf = vec![0u8; text.len() + 4096];
+                match tokio::time::timeout(STEP_WAIT, io.read(&mut buf)).await {
+                    Ok(Ok(n)) if n > 0 => {
+                        seen.extend_from_slice(&buf[..n]);
+                        if &buf[..n] != text.as_bytes() {
+                            seen.extend_from_slice(b"<<NOT ONE READ>>");
+                            return seen;
+                        }
+                    }
+                    _ => return seen,
                 }
             }
             Step::ExpectUntil(text) => {
@@ -277,4 +293,5 @@ pub fn ehlo(extensions: &'static str) -> Vec<Step> {
     ]
 }
 
+pub mod batch;
 pub mod servers;
