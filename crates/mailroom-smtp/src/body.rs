@@ -25,29 +25,36 @@ impl BodyEncoder {
     /// Encodes a chunk of input, appending to `out`.
     pub(crate) fn encode(&mut self, input: &[u8], out: &mut Vec<u8>) {
         out.reserve(input.len() + input.len() / 32 + 4);
-        for &b in input {
+        let mut rest = input;
+        while !rest.is_empty() {
             if self.pending_cr {
                 self.pending_cr = false;
                 out.extend_from_slice(b"\r\n");
                 self.at_line_start = true;
-                if b == b'\n' {
+                if rest[0] == b'\n' {
+                    rest = &rest[1..];
                     continue;
                 }
             }
-            match b {
-                b'\r' => self.pending_cr = true,
-                b'\n' => {
+            // Everything up to the next line break is copied as it is, after a stuffed dot.
+            let end = memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
+            let (run, tail) = rest.split_at(end);
+            if !run.is_empty() {
+                if self.at_line_start && run[0] == b'.' && self.dot_stuff {
+                    out.push(b'.');
+                }
+                out.extend_from_slice(run);
+                self.at_line_start = false;
+            }
+            match tail.first() {
+                Some(b'\r') => self.pending_cr = true,
+                Some(_) => {
                     out.extend_from_slice(b"\r\n");
                     self.at_line_start = true;
                 }
-                _ => {
-                    if self.at_line_start && b == b'.' && self.dot_stuff {
-                        out.push(b'.');
-                    }
-                    out.push(b);
-                    self.at_line_start = false;
-                }
+                None => {}
             }
+            rest = tail.get(1..).unwrap_or_default();
         }
     }
 
@@ -74,6 +81,68 @@ mod tests {
         enc.encode(input, &mut out);
         enc.finish(&mut out);
         out
+    }
+
+    /// The encoder's rules one byte at a time: the reference the run-copying encoder must
+    /// match.
+    fn reference(input: &[u8]) -> Vec<u8> {
+        let (mut out, mut line_start, mut cr) = (Vec::new(), true, false);
+        for &b in input {
+            if cr {
+                cr = false;
+                out.extend_from_slice(b"\r\n");
+                line_start = true;
+                if b == b'\n' {
+                    continue;
+                }
+            }
+            match b {
+                b'\r' => cr = true,
+                b'\n' => {
+                    out.extend_from_slice(b"\r\n");
+                    line_start = true;
+                }
+                _ => {
+                    if line_start && b == b'.' {
+                        out.push(b'.');
+                    }
+                    out.push(b);
+                    line_start = false;
+                }
+            }
+        }
+        if cr || !line_start {
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b".\r\n");
+        out
+    }
+
+    #[test]
+    fn runs_between_line_breaks_encode_as_byte_by_byte_whatever_the_chunking() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut random = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..2000 {
+            let len = (random() % 40) as usize;
+            let input: Vec<u8> = (0..len)
+                .map(|_| b"\r\n.ab"[(random() % 5) as usize])
+                .collect();
+            let mut enc = BodyEncoder::new(true);
+            let mut out = Vec::new();
+            let mut rest = &input[..];
+            while !rest.is_empty() {
+                let take = 1 + (random() as usize) % rest.len();
+                enc.encode(&rest[..take], &mut out);
+                rest = &rest[take..];
+            }
+            enc.finish(&mut out);
+            assert_eq!(out, reference(&input), "input {input:?}");
+        }
     }
 
     #[test]

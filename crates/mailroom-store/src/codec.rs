@@ -267,18 +267,22 @@ pub(crate) fn load_recipients(
         "SELECT address, kind, state, code, enhanced, text, time FROM recipients
          WHERE entry = ?1 ORDER BY pos",
     )?;
-    let rows = stmt.query_map([id], |r| {
-        Ok(RecipientRecord {
-            address: r.get(0)?,
-            kind: r.get(1)?,
-            state: r.get(2)?,
-            code: r.get(3)?,
-            enhanced: r.get(4)?,
-            text: r.get(5)?,
-            time: r.get::<_, Option<i64>>(6)?.map(from_micros),
-        })
-    })?;
+    let rows = stmt.query_map([id], |r| recipient_from_row(r, 0))?;
     rows.collect()
+}
+
+/// Reads a recipient record from `address, kind, state, code, enhanced, text, time`, starting
+/// at column `at`.
+pub(crate) fn recipient_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<RecipientRecord> {
+    Ok(RecipientRecord {
+        address: r.get(at)?,
+        kind: r.get(at + 1)?,
+        state: r.get(at + 2)?,
+        code: r.get(at + 3)?,
+        enhanced: r.get(at + 4)?,
+        text: r.get(at + 5)?,
+        time: r.get::<_, Option<i64>>(at + 6)?.map(from_micros),
+    })
 }
 
 /// Replaces the recipient records of an entry (`fresh`: one just created, which has none).

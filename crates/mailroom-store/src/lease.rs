@@ -1,16 +1,18 @@
 //! Leases: a sender claims messages for a while so that no other sender, in this process or
 //! another, takes them; a lease whose holder died simply expires and can be claimed again.
 
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, params};
 
+use crate::codec::{ENTRY_COLUMNS, entry_from_row, recipient_from_row};
 use crate::codec::{add_micros, to_micros};
 use crate::entry::{Entry, EntryId, SendState};
 use crate::error::{InvalidOperation, Result, StoreError};
 use crate::filter::{Claim, push_in};
-use crate::ops::{Batch, check_move, parent_of, read_entry, stored_row, update_fields};
+use crate::ops::{Batch, check_move, parent_of, stored_row, update_fields};
 
 fn check_owner(owner: &str) -> Result<()> {
     if owner.is_empty() {
@@ -32,14 +34,41 @@ pub(crate) fn claim(conn: &Connection, c: &Claim<'_>) -> Result<Vec<Entry>> {
         .prepare_cached(&sql)?
         .query_map(rusqlite::params_from_iter(args), |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    let expires = add_micros(c.now, c.lease);
-    let mut set = conn
-        .prepare_cached("UPDATE entries SET lease_owner = ?2, lease_expires = ?3 WHERE id = ?1")?;
-    let mut claimed = Vec::with_capacity(ids.len());
-    for id in ids {
-        set.execute(params![id, c.owner, expires])?;
-        claimed.push(read_entry(conn, id)?);
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
+    // Three statements for the whole claim, the ids passed as one JSON array.
+    let list = format!(
+        "[{}]",
+        ids.iter()
+            .map(|i| i.0.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    conn.prepare_cached(
+        "UPDATE entries SET lease_owner = ?2, lease_expires = ?3
+         WHERE id IN (SELECT value FROM json_each(?1))",
+    )?
+    .execute(params![list, c.owner, add_micros(c.now, c.lease)])?;
+    let mut found: HashMap<EntryId, Entry> = conn
+        .prepare_cached(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries WHERE id IN (SELECT value FROM json_each(?1))"
+        ))?
+        .query_map([&list], entry_from_row)?
+        .map(|e| e.map(|e| (e.id, e)))
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT entry, address, kind, state, code, enhanced, text, time FROM recipients
+         WHERE entry IN (SELECT value FROM json_each(?1)) ORDER BY entry, pos",
+    )?;
+    let mut rows = stmt.query([&list])?;
+    while let Some(row) = rows.next()? {
+        let id: EntryId = row.get(0)?;
+        if let Some(entry) = found.get_mut(&id) {
+            entry.recipients.push(recipient_from_row(row, 1)?);
+        }
+    }
+    let claimed: Vec<Entry> = ids.iter().filter_map(|id| found.remove(id)).collect();
     if !claimed.is_empty() {
         tracing::debug!(owner = c.owner, count = claimed.len(), folder = %c.folder, "claimed");
     }

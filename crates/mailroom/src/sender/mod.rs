@@ -23,7 +23,7 @@ use mailroom_store::{Claim, Durability, Entry, EntryId, Filter, SendState, Store
 use tokio::sync::watch;
 use tracing::debug;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::outbox::{MTM_ID, RESENDABLE};
 use crate::progress::{ProgressPublisher, ProgressState, SmtpProgress};
 use crate::report::MessageReport;
@@ -46,7 +46,7 @@ pub enum Selection {
 pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
 /// How many messages are leased at a time.
-const BATCH: usize = 64;
+const BATCH: usize = 256;
 /// Longest time an outcome waits in the log unsynced while a send operation runs.
 const SYNC_EVERY: Duration = Duration::from_millis(250);
 
@@ -258,18 +258,31 @@ impl Sender {
             if self.stop.is_stopped() {
                 break;
             }
-            let claim = Claim {
-                folder: EntryId::OUTBOX,
-                service: self.service,
-                states,
-                now: (self.clock)(),
-                due_before: Some(due_before),
-                owner: &self.owner,
-                lease: self.lease,
-                limit: chunk.len(),
-                ids: Some(chunk),
-            };
-            let claimed = self.store.claim(&claim)?;
+            // The claim's synced commit runs off this task, so the other sessions keep sending.
+            let (store, service, owner, lease) = (
+                self.store.clone(),
+                self.service,
+                self.owner.clone(),
+                self.lease,
+            );
+            let (states, ids, now) = (states.to_vec(), chunk.to_vec(), (self.clock)());
+            let claimed = tokio::task::spawn_blocking(move || {
+                store.claim(&Claim {
+                    folder: EntryId::OUTBOX,
+                    service,
+                    states: &states,
+                    now,
+                    due_before: Some(due_before),
+                    owner: &owner,
+                    lease,
+                    limit: ids.len(),
+                    ids: Some(&ids),
+                })
+            })
+            .await
+            .map_err(|e| {
+                Error::new(ErrorKind::Store, "claiming messages failed").with_source(e)
+            })??;
             self.chunk(config, &mut run, claimed).await?;
         }
         if let Some(session) = run.session.take() {
