@@ -19,14 +19,24 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 class Capture:
-    def __init__(self, outdir, reject, defer, fail_data, drop_after_data, delay_data):
+    def __init__(self, outdir, reject, defer, fail_data, drop_after_data, delay_data,
+                 drop_after_message=0, pipelining=False):
         self.outdir = outdir
         self.reject = {a.lower() for a in reject}
         self.defer = {a.lower() for a in defer}
         self.fail_data = fail_data
         self.drop_after_data = drop_after_data
         self.delay_data = delay_data
+        self.drop_after_message = drop_after_message
+        self.pipelining = pipelining
         self.seq = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            # aiosmtpd reads pipelined commands in order; it just does not say so.
+            responses.insert(1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.reject:
@@ -60,7 +70,7 @@ class Capture:
         with open(name + ".tmp", "w") as f:
             json.dump(record, f)
         os.rename(name + ".tmp", name)
-        if self.drop_after_data:
+        if self.drop_after_data or self.seq == self.drop_after_message:
             # The message is taken, but the link drops before the reply: the client cannot
             # know whether it was delivered.
             server.transport.abort()
@@ -83,6 +93,9 @@ def main():
     p.add_argument("--fail-data", type=int, default=0, help="answer 451 after the first N messages' data")
     p.add_argument("--drop-after-data", action="store_true", help="close without a reply after data")
     p.add_argument("--delay-data", type=float, default=0, help="seconds to wait before answering data")
+    p.add_argument("--drop-after-message", type=int, default=0,
+                   help="close without a reply after the data of message N only")
+    p.add_argument("--pipelining", action="store_true", help="advertise PIPELINING")
     args = p.parse_args()
 
     context = None
@@ -98,7 +111,8 @@ def main():
         return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
     handler = Capture(
-        args.outdir, args.reject, args.defer, args.fail_data, args.drop_after_data, args.delay_data
+        args.outdir, args.reject, args.defer, args.fail_data, args.drop_after_data, args.delay_data,
+        args.drop_after_message, args.pipelining,
     )
 
     def factory():

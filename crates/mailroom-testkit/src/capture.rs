@@ -41,6 +41,10 @@ pub struct CaptureOptions {
     pub drop_after_data: bool,
     /// Wait this long before answering the final dot.
     pub delay_data: Option<Duration>,
+    /// Take message N (counting from 1), then close without replying to its final dot.
+    pub drop_after_message: Option<u32>,
+    /// Advertise PIPELINING (aiosmtpd handles pipelined commands but does not offer it).
+    pub pipelining: bool,
     /// Listen on this port instead of one the system picks.
     pub port: Option<u16>,
 }
@@ -57,6 +61,8 @@ impl Default for CaptureOptions {
             fail_data: 0,
             drop_after_data: false,
             delay_data: None,
+            drop_after_message: None,
+            pipelining: false,
             port: None,
         }
     }
@@ -147,6 +153,12 @@ impl CaptureServer {
         }
         if options.drop_after_data {
             cmd.arg("--drop-after-data");
+        }
+        if let Some(n) = options.drop_after_message {
+            cmd.arg("--drop-after-message").arg(n.to_string());
+        }
+        if options.pipelining {
+            cmd.arg("--pipelining");
         }
         if let Some(delay) = options.delay_data {
             cmd.arg("--delay-data").arg(delay.as_secs_f64().to_string());

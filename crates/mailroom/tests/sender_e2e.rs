@@ -195,6 +195,39 @@ async fn close_after_the_final_dot_leaves_the_message_uncertain_until_resent() {
 }
 
 #[tokio::test]
+async fn message_pipelined_behind_a_lost_final_reply_goes_out_on_a_fresh_session() {
+    // The server offers PIPELINING, so the second message's envelope travels behind the first
+    // one's final dot; the server takes the first and drops the link without replying. The
+    // first is uncertain; the second never had its content sent, so it goes out at once on a
+    // new session instead of waiting for a retry.
+    let (_dir, store) = store();
+    let server = CaptureServer::start(
+        &CaptureOptions {
+            pipelining: true,
+            drop_after_message: Some(1),
+            ..Default::default()
+        },
+        None,
+    );
+    let ids: Vec<_> = (0..3)
+        .map(|_| queue(&store, &["bob@example.net"], SendOption::Immediately))
+        .collect();
+    let sender = Sender::new(store.clone(), settings(server.port()), None);
+    let reports = sender.send(Selection::Ids(ids.clone())).await.unwrap();
+    let state = |id| reports.iter().find(|r| r.id == id).unwrap().state;
+    assert_eq!(state(ids[0]), SendState::Uncertain, "{reports:?}");
+    assert_eq!(state(ids[1]), SendState::Sent, "{reports:?}");
+    assert_eq!(state(ids[2]), SendState::Sent, "{reports:?}");
+    assert_eq!(reports.len(), 3, "{reports:?}");
+    // Each message reached the server once, over two sessions.
+    let captured = server.wait_for(3, WAIT);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(server.messages().len(), 3);
+    let ports: std::collections::HashSet<_> = captured.iter().map(|m| m.peer_port).collect();
+    assert_eq!(ports.len(), 2, "{captured:?}");
+}
+
+#[tokio::test]
 async fn cancelled_message_is_not_sent_until_resent() {
     let (_dir, store) = store();
     let server = CaptureServer::start(&CaptureOptions::default(), None);

@@ -114,29 +114,31 @@ impl Sender {
                 let readied = answer.wait().await?;
                 lock().ready.extend(readied);
             }
-            let mut f = lock();
-            // Messages that could not be loaded fail without the network.
-            while let Some(Err(_)) = f.ready.front() {
-                let Some(Err(failed)) = f.ready.pop_front() else {
-                    unreachable!()
-                };
-                self.report(&mut run.reports, &failed);
-                f.outcomes.push((*failed, None));
-            }
-            if f.ready.is_empty() {
-                if f.queue.is_empty() && f.running.is_none() {
-                    break;
+            {
+                let mut f = lock();
+                // Messages that could not be loaded fail without the network.
+                while let Some(Err(_)) = f.ready.front() {
+                    let Some(Err(failed)) = f.ready.pop_front() else {
+                        unreachable!()
+                    };
+                    self.report(&mut run.reports, &failed);
+                    f.outcomes.push((*failed, None));
                 }
-                continue;
+                if f.ready.is_empty() {
+                    if f.queue.is_empty() && f.running.is_none() {
+                        break;
+                    }
+                    continue;
+                }
             }
             if self.stop.is_stopped() {
                 // Stop before the next transaction: what was made ready goes back as it was.
-                if let Some(answer) = f.running.take() {
-                    drop(f);
+                let running = lock().running.take();
+                if let Some(answer) = running {
                     let readied = answer.wait().await?;
-                    f = lock();
-                    f.ready.extend(readied);
+                    lock().ready.extend(readied);
                 }
+                let mut f = lock();
                 let Feed {
                     ready,
                     queue,
@@ -154,7 +156,6 @@ impl Sender {
                 outcomes.extend(queue.drain(..).map(|entry| (entry, None)));
                 break;
             }
-            drop(f);
             let limit = self.settings.messages_per_connection;
             if limit > 0 && run.in_session >= limit {
                 // The server's limit of messages per connection: a fresh session for the next.
@@ -173,13 +174,12 @@ impl Sender {
             let Some(session) = session.as_mut().filter(|_| unreachable.is_none()) else {
                 // No session: every message left keeps waiting, with the reason recorded.
                 let error = unreachable.as_ref().expect("no session without an error");
-                let mut f = lock();
-                if let Some(answer) = f.running.take() {
-                    drop(f);
+                let running = lock().running.take();
+                if let Some(answer) = running {
                     let readied = answer.wait().await?;
-                    f = lock();
-                    f.ready.extend(readied);
+                    lock().ready.extend(readied);
                 }
+                let mut f = lock();
                 let Feed {
                     ready,
                     queue,
