@@ -322,9 +322,16 @@ pub(crate) fn store_recipients(
             upsert.execute(args)?;
         }
     }
-    if !fresh {
+    // A range delete on this table builds a temporary index even when nothing matches: look
+    // first (the usual answer is that the list did not shrink).
+    let end = params![id, recipients.len() as i64];
+    if !fresh
+        && conn
+            .prepare_cached("SELECT 1 FROM recipients WHERE entry = ?1 AND pos >= ?2 LIMIT 1")?
+            .exists(end)?
+    {
         conn.prepare_cached("DELETE FROM recipients WHERE entry = ?1 AND pos >= ?2")?
-            .execute(params![id, recipients.len() as i64])?;
+            .execute(end)?;
     }
     Ok(())
 }

@@ -130,6 +130,15 @@ fn every_field_round_trips_through_create_and_update() {
     e.size = 4242;
     store.update(&e).unwrap();
     assert_eq!(store.entry(id).unwrap(), e);
+
+    // Fewer recipients, one readdressed: the records follow exactly.
+    e.recipients.truncate(2);
+    e.recipients[1] = RecipientRecord::new("dave@example.com", RecipientKind::To);
+    store.update(&e).unwrap();
+    assert_eq!(store.entry(id).unwrap(), e);
+    e.recipients.clear();
+    store.update(&e).unwrap();
+    assert_eq!(store.entry(id).unwrap().recipients, []);
 }
 
 #[test]
