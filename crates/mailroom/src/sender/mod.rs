@@ -1,12 +1,18 @@
-//! The outbox sender: select due messages, lease them, deliver them over one reused session,
-//! and record each recipient's outcome and the message's new state in one transaction each.
+//! The outbox sender: select due messages, lease them, deliver them over reused sessions, and
+//! record each recipient's outcome and the message's new state.
 //!
 //! Durability without a disk sync per message: a batch of messages is leased in one synced
 //! commit; each message is marked `Sending` and later given its outcome in commits that reach
-//! the log at once but are synced only every few messages. If the process dies, the log still
-//! has every record, so a message found in `Sending` is `Uncertain` and the others are simply
-//! released. If the machine restarts, unsynced records may be lost, so every message a sender
-//! of the earlier boot held is `Uncertain`. Either way nothing is sent twice on its own.
+//! the log at once but are synced only every [`SYNC_EVERY`] (and when the operation ends). If
+//! the process dies, the log still has every record, so a message found in `Sending` is
+//! `Uncertain` and the others are simply released. If the machine restarts, unsynced records
+//! may be lost, so every message a sender of the earlier boot held is `Uncertain`. Either way
+//! nothing is sent twice on its own.
+//!
+//! Throughput: the sessions of one operation share a recorder that folds their outcomes and
+//! preparations into one commit at a time, and each session hands the engine its next message
+//! while the previous one's final reply is still due, so with PIPELINING one write carries a
+//! message's end and the next message's envelope.
 
 mod outcome;
 mod pipeline;
