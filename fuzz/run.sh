@@ -10,8 +10,9 @@ printf '250-mx.example\r\n250-PIPELINING\r\n250 SIZE 0\r\n' > corpus/reply_parse
 # Session seeds: a flags byte, then server reads separated by 0xff bytes.
 printf '\011220 hi\r\n\377250-mx\r\n250 PIPELINING\r\n\377250 ok\r\n250 ok\r\n550 no\r\n354 go\r\n\377250 ok\r\n' \
     > corpus/session_core/pipelined
-# Flag 32: each transaction pipelined behind the previous final dot.
-printf '\051220 hi\r\n\377250-mx\r\n250 PIPELINING\r\n\377250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n\377554 no\r\n250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n\377250 ok\r\n250 ok\r\n421 bye\r\n' \
+# Flag 32: each transaction pipelined behind the previous final dot (no RSET behind a dot;
+# RSET, MAIL and RCPT behind a last BDAT chunk).
+printf '\051220 hi\r\n\377250-mx\r\n250 PIPELINING\r\n\377250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n\377554 no\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n\377250 ok\r\n421 bye\r\n' \
     > corpus/session_core/behind
 printf '\041220 hi\r\n\377250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n\377250 ok\r\n250 ok\r\n250 ok\r\n\377250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n\377250 ok\r\n' \
     > corpus/session_core/behind_bdat

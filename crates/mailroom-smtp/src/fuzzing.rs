@@ -119,8 +119,8 @@ mod tests {
         let mut data = vec![1u8 | 8];
         data.extend_from_slice(b"220 hi\r\n\xff250-mx\r\n250 PIPELINING\r\n\xff");
         data.extend_from_slice(b"250 ok\r\n250 ok\r\n550 no\r\n354 go\r\n\xff250 queued\r\n\xff");
-        data.extend_from_slice(b"250 reset\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n\xff");
-        data.extend_from_slice(b"250 queued\r\n\xff250 reset\r\n250 ok\r\n250 ok\r\n");
+        data.extend_from_slice(b"250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n\xff");
+        data.extend_from_slice(b"250 queued\r\n\xff250 ok\r\n250 ok\r\n");
         data.extend_from_slice(b"250 ok\r\n354 go\r\n\xff250 queued\r\n\xff221 bye\r\n");
         assert_eq!(drive_session(&data), 3);
         assert_eq!(parse_replies(b"250-a\r\n250 b\r\n354 go\r\n"), 2);
@@ -132,13 +132,9 @@ mod tests {
         data.extend_from_slice(b"220 hi\r\n\xff250-mx\r\n250 PIPELINING\r\n\xff");
         data.extend_from_slice(b"250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n\xff");
         // First dot refused; the second transaction, already sent, goes on.
-        data.extend_from_slice(
-            b"554 no\r\n250 reset\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n\xff",
-        );
+        data.extend_from_slice(b"554 no\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n\xff");
         // Second dot accepted, then the link drops after the third dot.
-        data.extend_from_slice(
-            b"250 queued\r\n250 reset\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n",
-        );
+        data.extend_from_slice(b"250 queued\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
         assert_eq!(drive_session(&data), 1);
         // Every prefix of it ends the session with each transaction settled once.
         for end in 0..data.len() {

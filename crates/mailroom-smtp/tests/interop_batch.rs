@@ -63,17 +63,29 @@ async fn send_all(session: &mut Session) {
     }
 }
 
-/// How often the client wrote the next RSET right after a message's end (final dot or last
-/// BDAT chunk), before reading that end's reply.
+/// How often the client wrote the next transaction right after a message's end (MAIL behind a
+/// final dot, RSET behind a last BDAT chunk), before reading that end's reply.
 fn pipelined_behind_ends(transcript: &Transcript) -> usize {
     let lines = transcript.0.lock().unwrap();
     lines
         .windows(2)
         .filter(|w| {
-            let end = w[0] == "C: ." || w[0].starts_with("C: [message content");
-            end && w[1] == "C: RSET"
+            let dot = w[0] == "C: ." && w[1].starts_with("C: MAIL FROM:");
+            let chunk = w[0].starts_with("C: [message content") && w[1] == "C: RSET";
+            dot || chunk
         })
         .count()
+}
+
+/// How many RSET commands the client sent.
+fn rsets(transcript: &Transcript) -> usize {
+    let lines = transcript.0.lock().unwrap();
+    lines.iter().filter(|l| *l == "C: RSET").count()
+}
+
+/// RSET goes only behind a last BDAT chunk: the reply to a final dot ends its transaction.
+fn rsets_expected(chunking: bool) -> usize {
+    if chunking { COUNT - 1 } else { 0 }
 }
 
 /// Each Message-ID of the batch exactly once among the captured messages.
@@ -104,6 +116,7 @@ async fn postfix_batch(chunking: bool) {
     send_all(&mut session).await;
     session.quit().await.unwrap();
     assert_eq!(pipelined_behind_ends(&transcript), COUNT - 1);
+    assert_eq!(rsets(&transcript), rsets_expected(chunking));
     let bdat = transcript
         .0
         .lock()
@@ -144,6 +157,7 @@ async fn aiosmtpd_batch_without_pipelining_arrives_once_each() {
     send_all(&mut session).await;
     session.quit().await.unwrap();
     assert_eq!(pipelined_behind_ends(&transcript), 0);
+    assert_eq!(rsets(&transcript), 0);
     let contents: Vec<String> = server
         .spool()
         .iter()
@@ -170,6 +184,7 @@ async fn exim_batch(chunking: bool) {
     send_all(&mut session).await;
     session.quit().await.unwrap();
     assert_eq!(pipelined_behind_ends(&transcript), COUNT - 1);
+    assert_eq!(rsets(&transcript), rsets_expected(chunking));
     let log = server.exim_log();
     let received: Vec<String> = log
         .lines()

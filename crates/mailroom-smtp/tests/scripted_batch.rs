@@ -17,9 +17,9 @@ async fn final_dot_and_next_envelope_leave_in_one_write_before_the_final_reply()
         Reply("250 ok\r\n250 ok\r\n354 go\r\n"),
         // The reply to this dot is withheld until the next DATA has arrived.
         ExpectOneRead(
-            "one\r\n.\r\nRSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
+            "one\r\n.\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
         ),
-        Reply("250 queued one\r\n250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+        Reply("250 queued one\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
         ExpectOneRead("two\r\n.\r\n"),
         Reply("250 queued two\r\n"),
         Expect("QUIT\r\n"),
@@ -75,12 +75,10 @@ async fn final_dot_and_next_envelope_leave_in_one_write_before_the_final_reply()
             "S: 354 go",
             "C: [message content: 5 bytes]",
             "C: .",
-            "C: RSET",
             "C: MAIL FROM:<a@example.org>",
             "C: RCPT TO:<c@example.org>",
             "C: DATA",
             "S: 250 queued one",
-            "S: 250 reset",
             "S: 250 ok",
             "S: 250 ok",
             "S: 354 go",
@@ -100,13 +98,13 @@ async fn three_messages_each_pipelined_behind_the_previous_dot() {
         ExpectOneRead("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"),
         Reply("250 ok\r\n250 ok\r\n354 go\r\n"),
         ExpectOneRead(
-            "one\r\n.\r\nRSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
+            "one\r\n.\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
         ),
-        Reply("250 queued one\r\n250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+        Reply("250 queued one\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
         ExpectOneRead(
-            "two\r\n.\r\nRSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<d@example.org>\r\nDATA\r\n",
+            "two\r\n.\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<d@example.org>\r\nDATA\r\n",
         ),
-        Reply("250 queued two\r\n250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+        Reply("250 queued two\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
         ExpectOneRead("..three\r\n.\r\n"),
         Reply("250 queued three\r\n"),
     ]);
@@ -154,9 +152,9 @@ async fn envelope_refused_before_writing_is_reported_in_its_turn() {
         Reply("250 ok\r\n250 ok\r\n354 go\r\n"),
         // The bad envelope wrote nothing; the third message took its place behind the dot.
         ExpectOneRead(
-            "one\r\n.\r\nRSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<d@example.org>\r\nDATA\r\n",
+            "one\r\n.\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<d@example.org>\r\nDATA\r\n",
         ),
-        Reply("250 queued\r\n250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+        Reply("250 queued\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
         ExpectOneRead("three\r\n.\r\n"),
         Reply("250 queued\r\n"),
     ]);
@@ -202,8 +200,6 @@ fn one_at_a_time(extensions: &'static str) -> Vec<common::Step> {
         Reply("354 go\r\n"),
         ExpectAlone("one\r\n.\r\n"),
         Reply("250 queued\r\n"),
-        ExpectAlone("RSET\r\n"),
-        Reply("250 reset\r\n"),
         ExpectAlone("MAIL FROM:<a@example.org>\r\n"),
         Reply("250 ok\r\n"),
         ExpectAlone("RCPT TO:<c@example.org>\r\n"),
@@ -290,12 +286,12 @@ async fn large_body_keeps_its_tail_for_the_write_that_carries_the_next_envelope(
     ]);
     let tail_len = BODY.len() - 3 * 64 * 1024;
     let tail = format!(
-        "{}.\r\nRSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
+        "{}.\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
         String::from_utf8_lossy(&BODY[BODY.len() - tail_len..])
     );
     script.extend([
         ExpectOneRead(Box::leak(tail.into_boxed_str())),
-        Reply("250 queued\r\n250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+        Reply("250 queued\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
         ExpectOneRead("two\r\n.\r\n"),
         Reply("250 queued\r\n"),
     ]);

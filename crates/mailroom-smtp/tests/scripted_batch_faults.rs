@@ -16,7 +16,7 @@ async fn lost_final_reply_leaves_it_unknown_and_the_next_unsent_and_not_resent()
         Expect("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"),
         Reply("250 ok\r\n250 ok\r\n354 go\r\n"),
         ExpectOneRead(
-            "one\r\n.\r\nRSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
+            "one\r\n.\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
         ),
         Close,
     ]);
@@ -80,7 +80,7 @@ async fn final_reply_timeout_leaves_it_unknown_and_the_next_body_unsent() {
         Expect("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"),
         Reply("250 ok\r\n250 ok\r\n354 go\r\n"),
         ExpectOneRead(
-            "one\r\n.\r\nRSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
+            "one\r\n.\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
         ),
         Silence,
     ]);
@@ -119,10 +119,10 @@ async fn rejected_final_reply_still_delivers_the_message_behind_it() {
         Expect("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"),
         Reply("250 ok\r\n250 ok\r\n354 go\r\n"),
         ExpectOneRead(
-            "one\r\n.\r\nRSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
+            "one\r\n.\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
         ),
-        Reply("554 5.7.1 content refused\r\n250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
-        // No RSET of its own for the refused message: the next group began with one.
+        Reply("554 5.7.1 content refused\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+        // No RSET for the refused message: the reply to its dot ended it.
         ExpectOneRead("two\r\n.\r\n"),
         Reply("250 queued\r\n"),
         Expect("QUIT\r\n"),
@@ -159,7 +159,7 @@ async fn closing_421_after_the_dot_refuses_it_and_fails_the_next_unsent() {
         Expect("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"),
         Reply("250 ok\r\n250 ok\r\n354 go\r\n"),
         ExpectOneRead(
-            "one\r\n.\r\nRSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
+            "one\r\n.\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
         ),
         Reply("421 4.3.0 shutting down\r\n"),
         Silence,
@@ -199,13 +199,13 @@ async fn refused_mail_behind_the_dot_sends_no_content_and_the_batch_goes_on() {
         Expect("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"),
         Reply("250 ok\r\n250 ok\r\n354 go\r\n"),
         ExpectOneRead(
-            "one\r\n.\r\nRSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
+            "one\r\n.\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
         ),
-        Reply("250 queued\r\n250 reset\r\n550 5.7.1 sender refused\r\n503 5.5.1 no sender\r\n"),
+        Reply("250 queued\r\n550 5.7.1 sender refused\r\n503 5.5.1 no sender\r\n"),
         Reply("503 5.5.1 no valid recipients\r\n"),
         ExpectAlone("RSET\r\n"),
         Reply("250 reset\r\n"),
-        // The failed transaction ended with its own RSET: the next group needs none.
+        // The transaction refused before its content ended with its own RSET.
         ExpectOneRead("MAIL FROM:<a@example.org>\r\nRCPT TO:<d@example.org>\r\nDATA\r\n"),
         Reply("250 ok\r\n250 ok\r\n354 go\r\n"),
         ExpectOneRead("three\r\n.\r\n"),
@@ -252,9 +252,9 @@ async fn go_ahead_after_every_recipient_refused_behind_the_dot_sends_an_empty_me
         Expect("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"),
         Reply("250 ok\r\n250 ok\r\n354 go\r\n"),
         ExpectOneRead(
-            "one\r\n.\r\nRSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
+            "one\r\n.\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n",
         ),
-        Reply("250 queued\r\n250 reset\r\n250 ok\r\n550 5.1.1 unknown\r\n354 go\r\n"),
+        Reply("250 queued\r\n250 ok\r\n550 5.1.1 unknown\r\n354 go\r\n"),
         ExpectAlone(".\r\n"),
         Reply("554 5.5.1 no valid recipients\r\n"),
         ExpectAlone("RSET\r\n"),

@@ -303,35 +303,3 @@ async fn ip_address_host_is_verified_against_the_certificate_ip() {
     assert!(session.is_tls());
     session.quit().await.unwrap();
 }
-
-#[tokio::test]
-async fn server_refusing_rset_between_transactions_still_gets_the_next_message() {
-    let mut script = ehlo(EHLO);
-    script.extend([
-        Expect("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"),
-        Reply("250 ok\r\n250 ok\r\n354 go\r\n"),
-        Expect("one\r\n.\r\n"),
-        Reply("250 ok\r\n"),
-        Expect("RSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"),
-        Reply("502 5.5.1 RSET not implemented\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
-        Expect("two\r\n.\r\n"),
-        Reply("250 ok\r\n"),
-    ]);
-    let server = serve(script).await;
-    let mut session = Session::connect(&server.config(), None).await.unwrap();
-    let envelope = Envelope::new("a@example.org", ["b@example.org"]);
-    assert!(
-        session
-            .send(&envelope, &b"one"[..], None)
-            .await
-            .unwrap()
-            .is_accepted()
-    );
-    assert!(
-        session
-            .send(&envelope, &b"two"[..], None)
-            .await
-            .unwrap()
-            .is_accepted()
-    );
-}

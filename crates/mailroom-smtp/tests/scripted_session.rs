@@ -98,16 +98,14 @@ async fn rcpt_421_in_a_pipelined_group_closes_and_leaves_all_transient() {
 }
 
 #[tokio::test]
-async fn content_refused_after_the_dot_is_rejected_then_reset() {
+async fn content_refused_after_the_dot_ends_the_transaction_without_rset() {
     let mut script = ehlo(EHLO);
     script.extend([
         Expect("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"),
         Reply("250 ok\r\n250 ok\r\n354 go\r\n"),
         Expect("spam\r\n.\r\n"),
         Reply("554 5.7.1 looks like spam\r\n"),
-        Expect("RSET\r\n"),
-        Reply("250 ok\r\n"),
-        // No second RSET: the failed transaction was already reset.
+        // The reply to the dot ended the transaction: MAIL follows at once.
         Expect("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"),
         Reply("250 ok\r\n452 4.2.2 mailbox full\r\n554 no valid recipients\r\n"),
         Expect("RSET\r\n"),

@@ -1,7 +1,7 @@
 //! Pipelining across transactions (RFC 2920 section 3.1, RFC 3030): the next transaction's
-//! RSET, MAIL, RCPT and DATA leave in the same write as the previous message's final `.` (or
-//! its last BDAT chunk), before its reply. Replies still come in order: the previous final
-//! reply first, then the new group's.
+//! MAIL, RCPT and DATA leave in the same write as the previous message's final `.` (or RSET,
+//! MAIL and RCPT behind its last BDAT chunk), before its reply. Replies still come in order:
+//! the previous final reply first, then the new group's.
 
 use super::txn::{Expect, Txn};
 use super::{Core, State};
@@ -46,7 +46,8 @@ impl Core {
         } else {
             DataOutcome::Rejected(reply)
         });
-        // No RSET for it here: the group behind began with one.
+        // Nothing to reset for it: the reply to a final dot ended it, and the group behind a
+        // last BDAT chunk began with RSET.
         self.outcomes.push_back(previous.result());
     }
 

@@ -92,8 +92,6 @@ pub(crate) struct Core {
     /// A transaction whose final reply is still due, with `txn` pipelined behind it; its reply
     /// comes before any of `txn`'s.
     previous: Option<Txn>,
-    /// A transaction ended since the last RSET: the next one starts with RSET.
-    rset_due: bool,
     /// Session-level failure (opening, AUTH, protocol breach).
     failure: Option<Error>,
     /// Results of finished transactions, oldest first, until taken.
@@ -115,7 +113,6 @@ impl Core {
             tls_active,
             txn: None,
             previous: None,
-            rset_due: false,
             failure: None,
             outcomes: VecDeque::with_capacity(2),
             replies_seen: 0,

@@ -146,13 +146,13 @@ fn next_transaction_begins_behind_only_once_the_dot_is_written_and_one_deep() {
     assert_eq!(
         out(&mut c),
         "MAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nDATA\r\n\
-         one\r\n.\r\nRSET\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nDATA\r\n"
+         one\r\n.\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nDATA\r\n"
     );
     assert_eq!(c.wait(), Wait::Reply(Phase::DataEnd));
     c.receive(b"250 first\r\n");
     assert!(c.take_outcome().unwrap().unwrap().is_accepted());
-    assert_eq!(c.wait(), Wait::Reply(Phase::Rset));
-    c.receive(b"250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    assert_eq!(c.wait(), Wait::Reply(Phase::MailFrom));
+    c.receive(b"250 ok\r\n250 ok\r\n354 go\r\n");
     assert_eq!(c.wait(), Wait::Body(BodyMode::Data));
     assert!(c.take_outcome().is_none());
 }
@@ -193,4 +193,73 @@ fn next_transaction_begins_behind_the_last_bdat_chunk() {
     c.receive(b"250 first\r\n250 reset\r\n250 ok\r\n250 ok\r\n");
     assert!(c.take_outcome().unwrap().unwrap().is_accepted());
     assert_eq!(c.wait(), Wait::Body(BodyMode::Bdat));
+}
+
+/// Runs one pipelined DATA transaction to its final reply; returns what the core wrote.
+fn one_transaction(c: &mut Core, final_reply: &[u8]) -> String {
+    c.begin(&Envelope::new("a@x.org", ["b@x.org"]), None)
+        .unwrap();
+    c.receive(b"250 ok\r\n250 ok\r\n354 go\r\n");
+    c.body_data(b"hi");
+    c.body_end();
+    c.receive(final_reply);
+    out(c)
+}
+
+#[test]
+fn no_rset_between_transactions_that_ended_with_a_final_reply() {
+    let mut c = ready("250 PIPELINING\r\n");
+    let group = "MAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nDATA\r\nhi\r\n.\r\n";
+    assert_eq!(one_transaction(&mut c, b"250 queued\r\n"), group);
+    assert!(c.take_outcome().unwrap().unwrap().is_accepted());
+    // A refused final reply ends the transaction just as well.
+    assert_eq!(one_transaction(&mut c, b"554 refused\r\n"), group);
+    assert!(!c.take_outcome().unwrap().unwrap().is_accepted());
+    assert_eq!(c.wait(), Wait::Ready);
+    assert_eq!(one_transaction(&mut c, b"250 queued\r\n"), group);
+    assert!(c.take_outcome().unwrap().unwrap().is_accepted());
+}
+
+#[test]
+fn rset_follows_a_transaction_refused_before_its_content() {
+    let mut c = ready("250 PIPELINING\r\n");
+    let env = Envelope::new("a@x.org", ["b@x.org"]);
+    c.begin(&env, None).unwrap();
+    c.receive(b"550 no sender\r\n503 no\r\n503 no\r\n");
+    assert_eq!(
+        out(&mut c),
+        "MAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nDATA\r\nRSET\r\n"
+    );
+    assert_eq!(c.wait(), Wait::Reply(Phase::Rset));
+    c.receive(b"250 reset\r\n");
+    assert!(c.take_outcome().unwrap().is_err());
+    // Reset once: the next transaction starts with MAIL.
+    let group = "MAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nDATA\r\nhi\r\n.\r\n";
+    assert_eq!(one_transaction(&mut c, b"250 queued\r\n"), group);
+}
+
+#[test]
+fn failed_reply_to_bdat_last_is_followed_by_rset() {
+    let mut c = ready("250-PIPELINING\r\n250 CHUNKING\r\n");
+    let env = Envelope::new("a@x.org", ["b@x.org"]);
+    c.begin(&env, None).unwrap();
+    c.receive(b"250 ok\r\n250 ok\r\n");
+    c.bdat_chunk(b"one", true);
+    out(&mut c);
+    c.receive(b"552 too big\r\n");
+    assert_eq!(out(&mut c), "RSET\r\n");
+    c.receive(b"250 reset\r\n");
+    assert!(!c.take_outcome().unwrap().unwrap().is_accepted());
+    c.begin(&env, None).unwrap();
+    c.receive(b"250 ok\r\n250 ok\r\n");
+    c.bdat_chunk(b"two", true);
+    c.receive(b"250 queued\r\n");
+    assert!(c.take_outcome().unwrap().unwrap().is_accepted());
+    assert_eq!(
+        out(&mut c),
+        "MAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\nBDAT 5 LAST\r\ntwo\r\n"
+    );
+    // A successful LAST reply needs no RSET.
+    c.begin(&env, None).unwrap();
+    assert_eq!(out(&mut c), "MAIL FROM:<a@x.org>\r\nRCPT TO:<b@x.org>\r\n");
 }

@@ -61,6 +61,9 @@ pub(super) struct Txn {
     pub(super) body: Option<BodyEncoder>,
     pub(super) body_bytes: u64,
     pub(super) rset_sent: bool,
+    /// The reply that ends the transaction on the server's side came in: any reply to the final
+    /// dot (RFC 5321 section 4.1.1.4), or a successful one to BDAT LAST. Nothing to reset.
+    pub(super) ended: bool,
 }
 
 impl Txn {
@@ -143,17 +146,22 @@ impl Core {
             body: None,
             body_bytes: 0,
             rset_sent: false,
+            ended: false,
         };
         self.events.push(Event::State(SessionState::Sending));
         if behind {
             // The transaction ahead ends with its final reply, before this group is read.
-            self.previous = self.txn.take();
-            self.rset_due = true;
-        }
-        if self.rset_due {
-            self.write_command("RSET", None);
-            txn.expect.push_back(Expect::Rset);
-            self.rset_due = false;
+            let previous = self.txn.take();
+            let after_bdat = previous.as_ref().is_some_and(|p| p.chunking);
+            self.previous = previous;
+            if after_bdat {
+                // RFC 3030 calls a transaction failed after a failed BDAT reply but never says
+                // the server forgets it, even for LAST; this group leaves before that reply is
+                // known, so it starts with RSET. Behind a final dot none is needed: the reply
+                // to the dot ends the transaction, whatever it says.
+                self.write_command("RSET", None);
+                txn.expect.push_back(Expect::Rset);
+            }
         }
         if pipelined {
             // RFC 2920: one group, DATA last; every reply is read and checked in order.
@@ -210,8 +218,8 @@ impl Core {
         }
         match expect {
             Expect::Rset => {
-                // The previous transaction had ended cleanly, so a server that refuses this
-                // RSET has nothing to reset: MAIL's own reply decides.
+                // Only behind a last BDAT chunk. A server that refuses this RSET either forgot
+                // the transaction ahead or still holds it: MAIL's own reply decides.
                 if !reply.is_positive() {
                     tracing::debug!(code = reply.code, "RSET between transactions refused");
                 }
@@ -262,12 +270,16 @@ impl Core {
                 }
             }
             Expect::DataEnd => {
+                // A failed reply to BDAT LAST is not taken as the end: RFC 3030 leaves open
+                // whether the server dropped the transaction, so RSET follows it.
+                txn.ended = !txn.chunking || reply.is_positive();
                 txn.data = Some(if reply.is_positive() {
                     DataOutcome::Accepted(reply)
                 } else {
                     DataOutcome::Rejected(reply)
                 });
             }
+            // A server that said 354 with no recipient has strayed already: RSET follows.
             Expect::Discard => {}
             Expect::RsetAfter => {
                 self.finish();
@@ -309,7 +321,9 @@ impl Core {
             }
             return;
         }
-        if failed && !txn.rset_sent {
+        // Reset only a transaction the server may still hold: one that failed before a reply
+        // that ends it.
+        if failed && !txn.ended && !txn.rset_sent {
             txn.rset_sent = true;
             txn.expect.push_back(Expect::RsetAfter);
             self.write_command("RSET", None);
@@ -323,7 +337,6 @@ impl Core {
         let Some(txn) = self.txn.take() else {
             return;
         };
-        self.rset_due = !txn.rset_sent;
         self.state = State::Ready;
         self.events.push(Event::State(SessionState::Ready));
         self.outcomes.push_back(txn.result());

@@ -44,9 +44,9 @@ impl Session {
     /// order they were handed out. Outcomes mean what [`Session::send`]'s results mean.
     ///
     /// When the server offers PIPELINING (and it is not disabled), `next` is called once a
-    /// message's content has been read, before its end is written: the next message's RSET,
-    /// MAIL, RCPT and DATA then leave in the same write as the final dot (with CHUNKING: RSET,
-    /// MAIL and RCPT in the same write as the last BDAT chunk), without waiting for its reply.
+    /// message's content has been read, before its end is written: the next message's MAIL,
+    /// RCPT and DATA then leave in the same write as the final dot (with CHUNKING: RSET, MAIL
+    /// and RCPT in the same write as the last BDAT chunk), without waiting for its reply.
     /// Without PIPELINING `next` is called when the previous transaction has ended, and each
     /// runs as `send` runs it.
     /// Both closures run inline: keep them quick, for while `next` runs the previous final dot
