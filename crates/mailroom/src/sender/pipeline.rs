@@ -133,27 +133,9 @@ impl Sender {
             }
             if self.stop.is_stopped() {
                 // Stop before the next transaction: what was made ready goes back as it was.
-                let running = lock().running.take();
-                if let Some(answer) = running {
-                    let readied = answer.wait().await?;
-                    lock().ready.extend(readied);
-                }
-                let mut f = lock();
-                let Feed {
-                    ready,
-                    queue,
-                    outcomes,
-                    ..
-                } = &mut *f;
-                outcomes.extend(ready.drain(..).map(|readied| match readied {
-                    Ok(prepared) => {
-                        let mut entry = prepared.entry;
-                        entry.send_state = prepared.previous;
-                        (entry, None)
-                    }
-                    Err(failed) => (*failed, None),
-                }));
-                outcomes.extend(queue.drain(..).map(|entry| (entry, None)));
+                let (left, failed) = take_back(&feed).await?;
+                let outcomes = left.into_iter().chain(failed).map(|entry| (entry, None));
+                lock().outcomes.extend(outcomes);
                 break;
             }
             let limit = self.settings.messages_per_connection;
@@ -174,34 +156,15 @@ impl Sender {
             let Some(session) = session.as_mut().filter(|_| unreachable.is_none()) else {
                 // No session: every message left keeps waiting, with the reason recorded.
                 let error = unreachable.as_ref().expect("no session without an error");
-                let running = lock().running.take();
-                if let Some(answer) = running {
-                    let readied = answer.wait().await?;
-                    lock().ready.extend(readied);
-                }
+                let (left, failed) = take_back(&feed).await?;
                 let mut f = lock();
-                let Feed {
-                    ready,
-                    queue,
-                    outcomes,
-                    ..
-                } = &mut *f;
-                let left: Vec<Entry> = ready
-                    .drain(..)
-                    .map(|readied| match readied {
-                        Ok(prepared) => {
-                            let mut entry = prepared.entry;
-                            entry.send_state = prepared.previous;
-                            entry
-                        }
-                        Err(failed) => *failed,
-                    })
-                    .chain(queue.drain(..))
-                    .collect();
-                for entry in left {
-                    let entry = self.unreachable(entry, error);
+                for entry in left
+                    .into_iter()
+                    .map(|e| self.unreachable(e, error))
+                    .chain(failed)
+                {
                     self.report(reports, &entry);
-                    outcomes.push((entry, None));
+                    f.outcomes.push((entry, None));
                 }
                 break;
             };
@@ -391,6 +354,32 @@ impl Sender {
         });
         reports.push(report);
     }
+}
+
+/// Takes back every message of the feed not handed out yet, once the recorder's answer (if one
+/// is due) is in: those made ready or still queued, as they were before (first), and those that
+/// could not be loaded, failed (second).
+async fn take_back(feed: &Mutex<Feed>) -> Result<(Vec<Entry>, Vec<Entry>), Error> {
+    let lock = || feed.lock().unwrap_or_else(|p| p.into_inner());
+    let running = lock().running.take();
+    if let Some(answer) = running {
+        let readied = answer.wait().await?;
+        lock().ready.extend(readied);
+    }
+    let mut f = lock();
+    let (mut left, mut failed) = (Vec::new(), Vec::new());
+    for readied in f.ready.drain(..) {
+        match readied {
+            Ok(prepared) => {
+                let mut entry = prepared.entry;
+                entry.send_state = prepared.previous;
+                left.push(entry);
+            }
+            Err(entry) => failed.push(*entry),
+        }
+    }
+    left.extend(f.queue.drain(..));
+    Ok((left, failed))
 }
 
 /// Whether a failed transaction ended before any of its content was sent (so the message
