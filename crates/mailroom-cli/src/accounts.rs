@@ -69,6 +69,12 @@ pub fn overlay(
     if let Some(secs) = args.timeout {
         settings.timeout = Some(Duration::from_secs(secs));
     }
+    if let Some(n) = args.connections {
+        settings.connections_per_server = n;
+    }
+    if let Some(n) = args.messages_per_connection {
+        settings.messages_per_connection = n;
+    }
     let password = match (&args.password_env, &args.password_command, stored) {
         (Some(var), _, _) => Some(PasswordSource::Env(var.clone())),
         (None, Some(cmd), _) => Some(PasswordSource::Command(cmd.clone())),
@@ -247,6 +253,8 @@ pub fn describe(services: &Services, id: EntryId) -> Result<Value, CliError> {
         "ca_files": s.ca_files,
         "ehlo_name": s.ehlo_name,
         "timeout": s.timeout.map(|t| t.as_secs()),
+        "connections": s.connections_per_server,
+        "messages_per_connection": s.messages_per_connection,
         "user": s.auth.as_ref().map(|a| a.login.clone()),
         "password": password,
         "auth": s.auth.as_ref().map(|a| a.mechanisms.clone()).unwrap_or_default(),
@@ -271,6 +279,12 @@ pub fn print_account(v: &Value) {
     }
     if let Some(secs) = v["timeout"].as_u64() {
         println!("  timeout: {secs}s");
+    }
+    if let Some(n) = v["connections"].as_u64().filter(|n| *n > 1) {
+        println!("  connections: {n}");
+    }
+    if let Some(n) = v["messages_per_connection"].as_u64().filter(|n| *n > 0) {
+        println!("  messages per connection: {n}");
     }
     if let Some(p) = v["password"].as_object() {
         let how = match p.get("source").and_then(|s| s.as_str()) {

@@ -163,6 +163,15 @@ pub struct ServerArgs {
     /// [default: the strongest the server offers]
     #[arg(long = "auth", value_name = "MECH", value_delimiter = ',')]
     pub auth: Vec<String>,
+
+    /// Sessions to open to the server at once when many messages wait, 1 to 16 [default: 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub connections: Option<u32>,
+
+    /// Open a fresh session after this many messages, for servers that limit them; 0 for no
+    /// limit [default: 0]
+    #[arg(long, value_name = "N")]
+    pub messages_per_connection: Option<u32>,
 }
 
 /// Output options shared by the commands.

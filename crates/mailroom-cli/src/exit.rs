@@ -39,8 +39,10 @@ impl Exit {
             } else if r.failed() {
                 Exit::Unavailable
             } else if r.pending()
-                && !(r.state == mailroom::store::SendState::UponRequest
-                    || r.state == mailroom::store::SendState::Scheduled && r.error.is_none())
+                && !(matches!(
+                    r.state,
+                    mailroom::store::SendState::UponRequest | mailroom::store::SendState::Scheduled
+                ) && r.error.is_none())
             {
                 Exit::TempFail
             } else {
@@ -61,7 +63,7 @@ impl Exit {
         }
     }
 
-    fn max_severity(self, other: Exit) -> Exit {
+    pub fn max_severity(self, other: Exit) -> Exit {
         if other.rank() > self.rank() {
             other
         } else {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use mailroom::store::{EntryId, Filter, SendState, Store};
-use mailroom::{ErrorKind, MessageReport, Selection, Sender, Services, SmtpSettings};
+use mailroom::{ErrorKind, MessageReport, Outbox, Selection, Sender, Services, SmtpSettings};
 
 use crate::accounts;
 use crate::cli::FlushArgs;
@@ -30,8 +30,10 @@ struct Group {
 /// Runs `flush`.
 pub async fn run(g: &Globals, args: FlushArgs) -> Result<Exit, CliError> {
     let store = open_store(g.store_dir.clone())?;
-    let mut all = Vec::new();
+    // A message a killed sender held must not look busy for good, nor be skipped as such.
+    let mut all = Outbox::new(store.clone(), None).settle_stopped_senders()?;
     let mut last_settings = SmtpSettings::default();
+    let mut stopped = false;
     for group in plan(&store, &args)? {
         let sender = Sender::new(store.clone(), group.settings.clone(), group.service);
         let _interrupt = crate::interrupt::guard(&sender);
@@ -40,15 +42,40 @@ pub async fn run(g: &Globals, args: FlushArgs) -> Result<Exit, CliError> {
         crate::progress::finish(bar);
         all.extend(reports);
         last_settings = group.settings;
+        if sender.stop_handle().is_stopped() {
+            stopped = true;
+            break;
+        }
     }
     if g.json {
         print_reports(&all, true, true, &last_settings);
-    } else if all.is_empty() {
+    } else if all.is_empty() && !stopped {
         println!("nothing to send");
     } else {
         print_reports(&all, false, true, &last_settings);
     }
-    Ok(Exit::for_reports(&all))
+    let exit = Exit::for_reports(&all);
+    if stopped {
+        // Interrupted: what was not attempted stays queued, and the exit code says so.
+        let left = queued_count(&store)?;
+        if left > 0 {
+            eprintln!(
+                "mailroom: stopped; {left} message(s) left queued in the Outbox (mailroom flush \
+                 sends them)"
+            );
+            return Ok(exit.max_severity(Exit::TempFail));
+        }
+    }
+    Ok(exit)
+}
+
+/// How many messages of the SMTP module wait in the Outbox to be sent.
+fn queued_count(store: &Store) -> Result<usize, CliError> {
+    let filter = Filter::all().mtm(mailroom::MTM_ID).send_states(&QUEUED);
+    Ok(store
+        .child_ids(EntryId::OUTBOX, &filter)
+        .map_err(mailroom::Error::from)?
+        .len())
 }
 
 /// Sends a selection. A list of ids may lose members to another sender that delivers them

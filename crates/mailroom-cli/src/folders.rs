@@ -347,6 +347,7 @@ pub fn cancel(g: &Globals, args: IdArgs) -> Result<Exit, CliError> {
 /// `delete ID`: refused while a sender holds the message.
 pub fn delete(g: &Globals, args: IdArgs) -> Result<Exit, CliError> {
     let store = open_store(g.store_dir.clone())?;
+    Outbox::new(store.clone(), None).settle_stopped_senders()?;
     let entry = message_entry(&store, args.id)?;
     let held = entry
         .lease

@@ -65,12 +65,16 @@ pub fn summary(r: &MessageReport, settings: &SmtpSettings) -> String {
         ),
         SendState::Failed => format!("message {}: failed: {why}", r.id),
         SendState::Uncertain => format!("message {}: outcome unknown: {why}", r.id),
-        SendState::UponRequest => {
+        SendState::UponRequest if r.error.is_none() => {
             format!(
                 "message {}: stored in the Outbox; it is sent on request (mailroom flush)",
                 r.id
             )
         }
+        SendState::UponRequest => format!(
+            "message {}: not sent, still in the Outbox until the next flush: {why}",
+            r.id
+        ),
         SendState::Waiting if r.error.is_none() => format!(
             "message {}: queued in the Outbox, waiting for the next connection (mailroom flush)",
             r.id

@@ -415,3 +415,50 @@ fn dsn_request_is_kept_with_a_queued_message_for_the_later_flush() {
         postfix.log()
     );
 }
+
+#[test]
+fn account_connections_and_messages_per_connection_shape_the_flush() {
+    let server = plain_server();
+    let store = tempfile::tempdir().unwrap();
+    ok(&run(mailroom(store.path())
+        .args(["account", "add", "bulk", "--server"])
+        .arg(format!("smtp://127.0.0.1:{}", server.port()))
+        .args(["--tls", "none", "--from", "alice@example.com"])
+        .args([
+            "--connections",
+            "2",
+            "--messages-per-connection",
+            "5",
+        ])));
+    let shown = json(&run(
+        mailroom(store.path()).args(["account", "show", "bulk", "--json"])
+    ));
+    assert_eq!(shown["connections"], 2);
+    assert_eq!(shown["messages_per_connection"], 5);
+    for i in 0..20 {
+        ok(&run(mailroom(store.path()).args([
+            "send",
+            "--when",
+            "on-request",
+            "--to",
+            "bob@example.net",
+            "--subject",
+            &format!("bulk {i}"),
+            "--body",
+            "b",
+        ])));
+    }
+    ok(&run(mailroom(store.path()).arg("flush")));
+    let got = server.wait_for(20, WAIT);
+    assert_eq!(got.len(), 20);
+    // Five messages a session at most: at least four sessions.
+    let mut per_session = std::collections::HashMap::new();
+    for m in &got {
+        *per_session.entry(m.peer_port).or_insert(0) += 1;
+    }
+    assert!(per_session.len() >= 4, "{per_session:?}");
+    assert!(per_session.values().all(|n| *n <= 5), "{per_session:?}");
+    let refused =
+        run(mailroom(store.path()).args(["account", "set", "bulk", "--connections", "17"]));
+    assert_eq!(code(&refused), 64, "{refused:?}");
+}

@@ -183,3 +183,66 @@ fn sender_killed_at_random_points_loses_nothing_and_duplicates_only_uncertain_on
         "{uncertain} uncertain after {kills} kills"
     );
 }
+
+#[test]
+fn messages_of_a_killed_flush_are_settled_by_the_next_flush_with_nothing_else_queued() {
+    // A flush killed while its messages are marked as being sent; nothing else is queued.
+    // The next plain `flush` (through an account) must settle them and say so, not answer
+    // "nothing to send" and leave them looking busy for good; the ones the dead sender had not
+    // marked go out.
+    let dir = tempfile::tempdir().unwrap();
+    let ids = enqueue(dir.path(), 12);
+    let slow = CaptureServer::start(
+        &CaptureOptions {
+            delay_data: Some(Duration::from_secs(30)),
+            ..CaptureOptions::default()
+        },
+        None,
+    );
+    let mut child = flush(dir.path(), slow.port());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !states(dir.path())
+        .values()
+        .any(|(_, s)| *s == SendState::Sending)
+    {
+        assert!(Instant::now() < deadline, "the flush never started sending");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let fast = CaptureServer::start(&CaptureOptions::default(), None);
+    let mailroom = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mailroom"))
+            .arg("--store")
+            .arg(dir.path())
+            .args(args)
+            .env_remove("MAILROOM_STORE")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let server = format!("smtp://127.0.0.1:{}", fast.port());
+    let added = mailroom(&["account", "add", "a1", "--server", &server, "--tls", "none"]);
+    assert!(added.status.success(), "{added:?}");
+    let out = mailroom(&["flush"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("nothing to send"), "{stdout}");
+    assert!(stdout.contains("outcome unknown"), "{stdout}");
+    // The one on the wire when the sender died is uncertain (exit 75); none is still busy,
+    // and every other one went out.
+    assert_eq!(out.status.code(), Some(75), "{out:?}");
+    let states = states(dir.path());
+    let uncertain = ids
+        .iter()
+        .filter(|id| states[*id].1 == SendState::Uncertain)
+        .count();
+    let sent = ids
+        .iter()
+        .filter(|id| states[*id] == (EntryId::SENT, SendState::Sent))
+        .count();
+    assert!(uncertain >= 1, "{states:?}");
+    assert_eq!(uncertain + sent, 12, "{states:?}");
+    assert!(sent >= 1, "{states:?}");
+    assert_eq!(fast.wait_for(sent, Duration::from_secs(10)).len(), sent);
+}

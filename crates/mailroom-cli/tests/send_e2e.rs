@@ -842,3 +842,47 @@ fn ctrl_c_during_a_send_lets_the_message_finish_instead_of_leaving_it_uncertain(
     assert!(String::from_utf8_lossy(&out.stderr).contains("stopping after the message"));
     assert_eq!(server.wait_for(1, WAIT).len(), 1);
 }
+
+#[test]
+fn flush_of_on_request_messages_with_the_server_down_exits_75_and_says_why() {
+    let port = mailroom_testkit::free_port();
+    let store = tempfile::tempdir().unwrap();
+    let server_url = format!("smtp://127.0.0.1:{port}");
+    let added = run(mailroom(store.path()).args([
+        "account",
+        "add",
+        "main",
+        "--server",
+        &server_url,
+        "--tls",
+        "none",
+        "--from",
+        "alice@example.com",
+    ]));
+    assert_eq!(code(&added), 0, "{added:?}");
+    let queued = run(mailroom(store.path()).args([
+        "send",
+        "--when",
+        "on-request",
+        "--to",
+        "bob@example.net",
+        "--subject",
+        "s",
+        "--body",
+        "b",
+    ]));
+    assert_eq!(code(&queued), 0, "{queued:?}");
+    let out = run(mailroom(store.path()).arg("flush"));
+    assert_eq!(code(&out), 75, "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("not sent") && text.contains("connect"),
+        "{text}"
+    );
+    let out = run(mailroom(store.path()).args(["flush", "--json"]));
+    assert_eq!(code(&out), 75, "{out:?}");
+    let report = json(&out);
+    let report = report.as_array().map_or(&report, |a| &a[0]);
+    assert_eq!(report["state"], "upon_request");
+    assert_eq!(report["error"]["kind"], "connect");
+}

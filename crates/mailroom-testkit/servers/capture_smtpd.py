@@ -18,6 +18,28 @@ import threading
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
+class Limited(SMTP):
+    """Answers 421 at once to connections beyond `limit` open at a time (0: no limit)."""
+
+    limit = 0
+    active = 0
+
+    def connection_made(self, transport):
+        self.refused = Limited.limit and Limited.active >= Limited.limit
+        if self.refused:
+            transport.write(b"421 4.7.0 too many connections to the test server\r\n")
+            transport.close()
+            return
+        Limited.active += 1
+        super().connection_made(transport)
+
+    def connection_lost(self, exc):
+        if self.refused:
+            return
+        Limited.active -= 1
+        super().connection_lost(exc)
+
+
 class Capture:
     def __init__(self, outdir, reject, defer, fail_data, drop_after_data, delay_data,
                  drop_after_message=0, pipelining=False):
@@ -96,6 +118,8 @@ def main():
     p.add_argument("--drop-after-message", type=int, default=0,
                    help="close without a reply after the data of message N only")
     p.add_argument("--pipelining", action="store_true", help="advertise PIPELINING")
+    p.add_argument("--max-connections", type=int, default=0,
+                   help="answer 421 to connections beyond N open at once")
     args = p.parse_args()
 
     context = None
@@ -115,8 +139,10 @@ def main():
         args.drop_after_message, args.pipelining,
     )
 
+    Limited.limit = args.max_connections
+
     def factory():
-        return SMTP(
+        return Limited(
             handler,
             hostname="capture.test",
             enable_SMTPUTF8=args.smtputf8,

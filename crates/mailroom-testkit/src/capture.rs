@@ -45,6 +45,8 @@ pub struct CaptureOptions {
     pub drop_after_message: Option<u32>,
     /// Advertise PIPELINING (aiosmtpd handles pipelined commands but does not offer it).
     pub pipelining: bool,
+    /// Answer 421 at once to connections beyond this many open at a time.
+    pub max_connections: Option<u32>,
     /// Listen on this port instead of one the system picks.
     pub port: Option<u16>,
 }
@@ -63,6 +65,7 @@ impl Default for CaptureOptions {
             delay_data: None,
             drop_after_message: None,
             pipelining: false,
+            max_connections: None,
             port: None,
         }
     }
@@ -159,6 +162,9 @@ impl CaptureServer {
         }
         if options.pipelining {
             cmd.arg("--pipelining");
+        }
+        if let Some(n) = options.max_connections {
+            cmd.arg("--max-connections").arg(n.to_string());
         }
         if let Some(delay) = options.delay_data {
             cmd.arg("--delay-data").arg(delay.as_secs_f64().to_string());

@@ -246,6 +246,23 @@ impl Outbox {
         }
     }
 
+    /// Settles the messages of senders that stopped (killed, crashed, or on a machine that
+    /// restarted) while holding them: the ones they may have sent become `Uncertain`, the
+    /// others are free again. Senders do this themselves before they start; commands that act
+    /// on queued messages do it first so that such a message never looks busy for good.
+    /// Returns a report on each message made `Uncertain`.
+    pub fn settle_stopped_senders(&self) -> Result<Vec<crate::MessageReport>, Error> {
+        if self.mtm != MTM_ID {
+            return Ok(Vec::new());
+        }
+        let owner = crate::host::owner_name("outbox");
+        let settled = crate::sender::recover(&self.store, &owner, SystemTime::now())?;
+        Ok(settled
+            .iter()
+            .map(crate::MessageReport::from_entry)
+            .collect())
+    }
+
     /// Cancels a queued message: it becomes `Suspended` and is not sent until resent. Refused
     /// while a sender holds it.
     pub fn cancel(&self, id: EntryId) -> Result<(), Error> {
@@ -279,6 +296,7 @@ impl Outbox {
         what: &str,
         change: impl FnOnce(&mut mailroom_store::Entry),
     ) -> Result<(), Error> {
+        self.settle_stopped_senders()?;
         let owner = crate::host::owner_name("outbox");
         let claim = Claim {
             folder: EntryId::OUTBOX,

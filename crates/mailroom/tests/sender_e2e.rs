@@ -415,6 +415,43 @@ async fn connections_per_server_sends_over_several_sessions_each_message_once() 
 }
 
 #[tokio::test]
+async fn session_refused_by_a_connection_limit_leaves_its_batches_to_the_open_ones() {
+    // Four sessions wanted, the server takes two at a time and answers 421 to the others:
+    // the refused sessions must not take batches they cannot send.
+    let (_dir, store) = store();
+    let server = CaptureServer::start(
+        &CaptureOptions {
+            max_connections: Some(2),
+            ..Default::default()
+        },
+        None,
+    );
+    let ids: Vec<_> = (0..40)
+        .map(|_| queue(&store, &["bob@example.net"], SendOption::OnRequest))
+        .collect();
+    let settings = SmtpSettings {
+        connections_per_server: 4,
+        ..settings(server.port())
+    };
+    let reports = Sender::new(store.clone(), settings, None)
+        .send(Selection::Queued)
+        .await
+        .unwrap();
+    assert_eq!(reports.len(), 40);
+    assert!(
+        reports.iter().all(|r| r.state == SendState::Sent),
+        "{:?}",
+        reports.iter().find(|r| r.state != SendState::Sent)
+    );
+    assert_eq!(server.wait_for(40, WAIT).len(), 40);
+    assert_eq!(connections(&server), 2);
+    assert!(
+        ids.iter()
+            .all(|id| store.entry(*id).unwrap().parent == EntryId::SENT)
+    );
+}
+
+#[tokio::test]
 async fn messages_per_connection_opens_a_fresh_session_after_the_limit() {
     let (_dir, store) = store();
     let server = CaptureServer::start(&CaptureOptions::default(), None);

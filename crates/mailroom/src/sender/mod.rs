@@ -20,6 +20,8 @@ mod prepare;
 mod recorder;
 mod recovery;
 
+pub(crate) use recovery::recover;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
@@ -102,6 +104,22 @@ struct Run {
     in_session: u32,
     /// Shared by every session of the operation.
     recorder: Arc<recorder::Recorder>,
+}
+
+/// The batches of one send operation not taken yet, and how many of its sessions could still
+/// send them.
+struct Batches<'a> {
+    left: std::sync::Mutex<std::collections::VecDeque<&'a [EntryId]>>,
+    healthy: std::sync::atomic::AtomicUsize,
+}
+
+impl Batches<'_> {
+    fn is_empty(&self) -> bool {
+        self.left
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+    }
 }
 
 /// Waits for every future, polling them together on this task; outputs in order.
@@ -223,7 +241,10 @@ impl Sender {
         // Up to `connections_per_server` sessions, each taking the next batch in turn.
         let sessions = (self.settings.connections_per_server as usize).clamp(1, 16);
         let batch = BATCH.min(ids.len().div_ceil(sessions)).max(1);
-        let batches = std::sync::Mutex::new(ids.chunks(batch));
+        let batches = Batches {
+            left: std::sync::Mutex::new(ids.chunks(batch).collect()),
+            healthy: std::sync::atomic::AtomicUsize::new(sessions),
+        };
         let recorder = Arc::new(recorder::Recorder::new(
             self.store.clone(),
             self.owner.clone(),
@@ -248,7 +269,7 @@ impl Sender {
         config: &ClientConfig,
         states: &[SendState],
         due_before: SystemTime,
-        batches: &std::sync::Mutex<std::slice::Chunks<'_, EntryId>>,
+        batches: &Batches<'_>,
         recorder: Arc<recorder::Recorder>,
     ) -> Result<Vec<MessageReport>, Error> {
         let mut run = Run {
@@ -258,12 +279,27 @@ impl Sender {
             in_session: 0,
             recorder,
         };
+        let mut gave_up = false;
         loop {
-            let next = batches.lock().unwrap_or_else(|p| p.into_inner()).next();
-            let Some(chunk) = next else { break };
-            if self.stop.is_stopped() {
+            if self.stop.is_stopped() || batches.is_empty() {
                 break;
             }
+            // A session that cannot be opened (a server's limit on connections, say) leaves
+            // the batches to the sessions that are open; the last one standing records why
+            // the rest could not be sent.
+            self.ensure_session(config, &mut run).await;
+            if run.unreachable.is_some() && !gave_up {
+                gave_up = true;
+                if batches.healthy.fetch_sub(1, Ordering::SeqCst) > 1 {
+                    break;
+                }
+            }
+            let next = batches
+                .left
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop_front();
+            let Some(chunk) = next else { break };
             // The claim's synced commit runs off this task, so the other sessions keep sending.
             let (store, service, owner, lease) = (
                 self.store.clone(),
@@ -303,6 +339,8 @@ impl Sender {
     /// How many messages are due now, and when the next one not yet due becomes due.
     pub fn due(&self) -> Result<(usize, Option<SystemTime>), Error> {
         let now = (self.clock)();
+        // Messages a stopped sender left behind count (or not) as what they are now.
+        recovery::recover(&self.store, &self.owner, now)?;
         let (waiting, timed) = self.due_parts()?;
         let due = timed
             .iter()

@@ -312,7 +312,7 @@ impl Sender {
     }
 
     /// Opens the session if it is not open (and no earlier attempt failed in this run).
-    async fn ensure_session(&self, config: &ClientConfig, run: &mut Run) {
+    pub(super) async fn ensure_session(&self, config: &ClientConfig, run: &mut Run) {
         if run.unreachable.is_some() || run.session.as_ref().is_some_and(Session::is_open) {
             return;
         }

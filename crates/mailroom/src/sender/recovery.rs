@@ -41,8 +41,10 @@ fn fate(entry: &Entry, now: SystemTime) -> Fate {
     }
 }
 
-/// Settles every Outbox message of the SMTP module whose lease holder has stopped.
-pub(super) fn recover(store: &Store, owner: &str, now: SystemTime) -> Result<(), Error> {
+/// Settles every Outbox message of the SMTP module whose lease holder has stopped; returns the
+/// ones made `Uncertain`.
+pub(crate) fn recover(store: &Store, owner: &str, now: SystemTime) -> Result<Vec<Entry>, Error> {
+    let mut uncertain = Vec::new();
     let filter = Filter::all().mtm(MTM_ID).leased();
     for entry in store.children(EntryId::OUTBOX, &filter)? {
         let why = match fate(&entry, now) {
@@ -68,7 +70,8 @@ pub(super) fn recover(store: &Store, owner: &str, now: SystemTime) -> Result<(),
         for mut claimed in store.claim(&claim)? {
             make_uncertain(&mut claimed, why);
             store.batch_with(Durability::Full, |b| b.finish(&claimed, owner, None))?;
+            uncertain.push(claimed);
         }
     }
-    Ok(())
+    Ok(uncertain)
 }
