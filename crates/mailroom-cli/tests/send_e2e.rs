@@ -886,3 +886,60 @@ fn flush_of_on_request_messages_with_the_server_down_exits_75_and_says_why() {
     assert_eq!(report["state"], "upon_request");
     assert_eq!(report["error"]["kind"], "connect");
 }
+
+#[test]
+fn ctrl_c_during_a_flush_says_how_many_are_left_queued_and_exits_75() {
+    let server = CaptureServer::start(
+        &CaptureOptions {
+            delay_data: Some(Duration::from_millis(700)),
+            ..Default::default()
+        },
+        None,
+    );
+    let store = tempfile::tempdir().unwrap();
+    let url = format!("smtp://127.0.0.1:{}", server.port());
+    for i in 0..5 {
+        let out = run(mailroom(store.path())
+            .args([
+                "send",
+                "--server",
+                &url,
+                "--tls",
+                "none",
+                "--when",
+                "on-request",
+                "--from",
+                "a@example.com",
+                "--to",
+                "b@example.com",
+                "--subject",
+            ])
+            .arg(format!("m{i}"))
+            .args(["--body", "x"]));
+        assert_eq!(code(&out), 0, "{out:?}");
+    }
+    let child = mailroom(store.path())
+        .args(["flush", "--server", &url, "--tls", "none"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code(&out), 75, "{stderr}");
+    let sent = server.wait_for(1, WAIT).len();
+    std::thread::sleep(Duration::from_millis(800));
+    let sent = sent.max(server.messages().len());
+    assert!(sent < 5, "the flush did not stop");
+    assert!(
+        stderr.contains(&format!("{} message(s) left queued", 5 - sent)),
+        "{stderr}"
+    );
+}
