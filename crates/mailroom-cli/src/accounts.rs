@@ -271,20 +271,20 @@ pub fn print_account(v: &Value) {
     } else {
         ""
     };
-    println!("{}{mark}", v["name"].as_str().unwrap_or(""));
+    outln!("{}{mark}", v["name"].as_str().unwrap_or(""));
     for key in ["server", "tls", "user", "from", "reply_to", "ehlo_name"] {
         if let Some(text) = v[key].as_str() {
-            println!("  {key}: {text}");
+            outln!("  {key}: {text}");
         }
     }
     if let Some(secs) = v["timeout"].as_u64() {
-        println!("  timeout: {secs}s");
+        outln!("  timeout: {secs}s");
     }
     if let Some(n) = v["connections"].as_u64().filter(|n| *n > 1) {
-        println!("  connections: {n}");
+        outln!("  connections: {n}");
     }
     if let Some(n) = v["messages_per_connection"].as_u64().filter(|n| *n > 0) {
-        println!("  messages per connection: {n}");
+        outln!("  messages per connection: {n}");
     }
     if let Some(p) = v["password"].as_object() {
         let how = match p.get("source").and_then(|s| s.as_str()) {
@@ -293,6 +293,6 @@ pub fn print_account(v: &Value) {
             Some("stored") => "stored (not shown)".to_string(),
             _ => "unknown".to_string(),
         };
-        println!("  password: {how}");
+        outln!("  password: {how}");
     }
 }

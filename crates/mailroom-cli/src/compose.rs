@@ -207,7 +207,7 @@ pub fn dry_run(content: Content, args: &SendArgs) -> Result<(), CliError> {
     for addr in args.to.iter().chain(&args.cc).chain(&args.bcc) {
         mailroom::parse_mailbox("recipient", addr)?;
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout();
     let (from, recipients) = match content {
         Content::Composed(message) => {
             message

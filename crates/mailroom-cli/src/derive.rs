@@ -73,14 +73,15 @@ async fn derived(
     if !draft.send {
         let entry = store.entry(new_id).map_err(mailroom::Error::from)?;
         if g.json {
-            println!(
+            outln!(
                 "{}",
                 json!({ "id": new_id.0, "folder": "drafts", "subject": entry.description, "to": entry.details })
             );
         } else {
-            println!(
+            outln!(
                 "message {new_id}: draft \"{}\" to {} saved in Drafts",
-                entry.description, entry.details
+                entry.description,
+                entry.details
             );
         }
         return Ok(Exit::Ok);
@@ -186,19 +187,19 @@ pub fn find(g: &Globals, args: FindArgs) -> Result<Exit, CliError> {
         }
     }
     if g.json {
-        println!("{}", Value::Array(found.clone()));
+        outln!("{}", Value::Array(found.clone()));
     } else if found.is_empty() {
-        println!("no message contains {:?}", args.text);
+        outln!("no message contains {:?}", args.text);
     } else {
         for f in &found {
-            println!(
+            outln!(
                 "{:>5}  {:<7} {}",
                 f["id"],
                 f["folder"].as_str().unwrap_or(""),
                 f["subject"].as_str().unwrap_or("")
             );
             for m in f["matches"].as_array().into_iter().flatten() {
-                println!(
+                outln!(
                     "         {}: {}",
                     m["field"].as_str().unwrap_or(""),
                     m["context"].as_str().unwrap_or("")

@@ -50,7 +50,7 @@ pub async fn run(g: &Globals, args: FlushArgs) -> Result<Exit, CliError> {
     if g.json {
         print_reports(&all, true, true, &last_settings);
     } else if all.is_empty() && !stopped {
-        println!("nothing to send");
+        outln!("nothing to send");
     } else {
         print_reports(&all, false, true, &last_settings);
     }

@@ -18,27 +18,27 @@ pub fn account(g: &Globals, command: AccountCommand) -> Result<Exit, CliError> {
     let listing = matches!(command, AccountCommand::List(_));
     let value = crate::accounts::run(store, command)?;
     if g.json {
-        println!("{value}");
+        outln!("{value}");
     } else if listing {
         let list = value.as_array().cloned().unwrap_or_default();
         if list.is_empty() {
-            println!("no accounts (mailroom account add NAME --server ...)");
+            outln!("no accounts (mailroom account add NAME --server ...)");
         }
         for v in &list {
             crate::accounts::print_account(v);
         }
     } else if value.get("imported").is_some() {
         for name in value["imported"].as_array().into_iter().flatten() {
-            println!("imported account {}", name.as_str().unwrap_or(""));
+            outln!("imported account {}", name.as_str().unwrap_or(""));
         }
         for name in value["skipped"].as_array().into_iter().flatten() {
-            println!(
+            outln!(
                 "skipped account {} (it exists)",
                 name.as_str().unwrap_or("")
             );
         }
     } else if value.get("removed").is_some() {
-        println!("account {} removed", value["name"].as_str().unwrap_or(""));
+        outln!("account {} removed", value["name"].as_str().unwrap_or(""));
     } else {
         crate::accounts::print_account(&value);
     }
@@ -93,10 +93,10 @@ pub fn list(g: &Globals, folder: EntryId, args: ListArgs) -> Result<Exit, CliErr
         .collect();
     let values: Vec<Value> = entries.iter().map(|e| entry_json(e, &services)).collect();
     if g.json {
-        println!("{}", Value::Array(values));
+        outln!("{}", Value::Array(values));
         return Ok(Exit::Ok);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout();
     if entries.is_empty() {
         let _ = writeln!(out, "empty");
     }
@@ -187,7 +187,7 @@ pub fn show(g: &Globals, args: ShowArgs) -> Result<Exit, CliError> {
     let store = open_store(g.store_dir.clone())?;
     let entry = message_entry(&store, args.id)?;
     if args.raw {
-        let mut out = std::io::stdout().lock();
+        let mut out = crate::output::stdout();
         mailroom::write_message_bytes(&store, entry.id, &mut out)?;
         let _ = out.flush();
         return Ok(Exit::Ok);
@@ -232,10 +232,10 @@ pub fn show(g: &Globals, args: ShowArgs) -> Result<Exit, CliError> {
                 .collect();
             obj.insert("attachments".into(), json!(names));
         }
-        println!("{v}");
+        outln!("{v}");
         return Ok(Exit::Ok);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout();
     let _ = writeln!(
         out,
         "Message {} ({folder}, {})",
@@ -334,11 +334,12 @@ pub fn cancel(g: &Globals, args: IdArgs) -> Result<Exit, CliError> {
     Outbox::new(store.clone(), entry.service).cancel(entry.id)?;
     let report = MessageReport::from_entry(&store.entry(entry.id).map_err(mailroom::Error::from)?);
     if g.json {
-        println!("{}", serde_json::to_value(&report).unwrap_or(Value::Null));
+        outln!("{}", serde_json::to_value(&report).unwrap_or(Value::Null));
     } else {
-        println!(
+        outln!(
             "message {}: cancelled (suspended; mailroom resend {} sends it)",
-            entry.id, entry.id
+            entry.id,
+            entry.id
         );
     }
     Ok(Exit::Ok)
@@ -362,9 +363,9 @@ pub fn delete(g: &Globals, args: IdArgs) -> Result<Exit, CliError> {
     }
     store.delete(entry.id).map_err(mailroom::Error::from)?;
     if g.json {
-        println!("{}", json!({ "id": entry.id.0, "deleted": true }));
+        outln!("{}", json!({ "id": entry.id.0, "deleted": true }));
     } else {
-        println!("message {}: deleted", entry.id);
+        outln!("message {}: deleted", entry.id);
     }
     Ok(Exit::Ok)
 }

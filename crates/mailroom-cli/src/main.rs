@@ -1,6 +1,15 @@
 //! `mailroom`: create, queue and send email from the command line.
 #![forbid(unsafe_code)]
 
+/// `println!` through [`output::stdout`]: a reader that went away or a full disk is noted, not
+/// a panic (see `main`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!($crate::output::stdout(), $($arg)*);
+    }};
+}
+
 mod accounts;
 mod cli;
 mod cli_more;
@@ -46,7 +55,15 @@ fn main() -> ExitCode {
         }
     };
     let exit = runtime.block_on(commands::run(cli));
-    ExitCode::from(exit as u8)
+    match output::finish() {
+        // The reader went away (`mailroom sent | head`): nothing more to say.
+        Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(exit as u8),
+        Some(e) => {
+            eprintln!("mailroom: the output could not be written: {e}");
+            ExitCode::from(Exit::IoErr as u8)
+        }
+        None => ExitCode::from(exit as u8),
+    }
 }
 
 /// The arguments, with `sendmail` put in front when this program was called as `sendmail`

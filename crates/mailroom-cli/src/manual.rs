@@ -18,7 +18,7 @@ pub fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
 
 /// `mailroom man`.
 pub fn man() -> Result<Exit, CliError> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout();
     man_page(&mut out).map_err(|e| CliError::new(Exit::IoErr, "io", e))?;
     Ok(Exit::Ok)
 }
@@ -26,6 +26,11 @@ pub fn man() -> Result<Exit, CliError> {
 /// `mailroom completions SHELL`.
 pub fn completions(shell: clap_complete::Shell) -> Result<Exit, CliError> {
     let mut command = Cli::command();
-    clap_complete::generate(shell, &mut command, "mailroom", &mut std::io::stdout());
+    clap_complete::generate(
+        shell,
+        &mut command,
+        "mailroom",
+        &mut crate::output::stdout(),
+    );
     Ok(Exit::Ok)
 }

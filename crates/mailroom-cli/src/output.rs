@@ -8,9 +8,51 @@ use serde_json::json;
 
 use crate::exit::CliError;
 
+/// The first error writing to standard output, kept for the end of the program.
+static FAILED: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mutex::new(None);
+
+/// Standard output for everything the program prints. A write that fails is remembered and
+/// reported once by [`finish`] instead of panicking or being lost in silence.
+pub struct Stdout(std::io::StdoutLock<'static>);
+
+/// Standard output, locked for the writer's lifetime.
+pub fn stdout() -> Stdout {
+    Stdout(std::io::stdout().lock())
+}
+
+impl Stdout {
+    fn note<T>(&self, result: std::io::Result<T>, or: T) -> std::io::Result<T> {
+        result.or_else(|e| {
+            FAILED
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_or_insert(e);
+            Ok(or)
+        })
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let result = self.0.write(buf);
+        self.note(result, buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let result = self.0.flush();
+        self.note(result, ())
+    }
+}
+
+/// Flushes standard output and returns the first error writing to it, if any.
+pub fn finish() -> Option<std::io::Error> {
+    let _ = stdout().flush();
+    FAILED.lock().unwrap_or_else(|p| p.into_inner()).take()
+}
+
 /// Prints reports: JSON (one object, or an array when `many`), or one line each on stdout.
 pub fn print_reports(reports: &[MessageReport], json: bool, many: bool, settings: &SmtpSettings) {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout();
     if json {
         let value = if many {
             serde_json::to_value(reports)
@@ -35,7 +77,7 @@ pub fn print_error(error: &CliError, json: bool) {
             "recipients": [],
             "error": { "kind": error.kind, "message": error.to_string() },
         });
-        println!("{value}");
+        outln!("{value}");
     }
     eprintln!("mailroom: {error}");
 }

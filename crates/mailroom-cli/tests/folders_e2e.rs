@@ -276,3 +276,53 @@ fn watch_sends_each_account_through_its_own_server() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn output_to_a_closed_pipe_or_a_full_disk_is_an_exit_code_not_a_panic() {
+    let store = tempfile::tempdir().unwrap();
+    for i in 0..3 {
+        ok(&run(mailroom(store.path())
+            .args([
+                "send",
+                "--when",
+                "on-request",
+                "--server",
+                "smtp://127.0.0.1:9",
+                "--tls",
+                "none",
+                "--from",
+                "a@example.com",
+                "--to",
+                "b@example.com",
+                "--body",
+                "x",
+                "--subject",
+            ])
+            .arg(format!("s{i}"))));
+    }
+    // The reader goes away at once: the command ends as it would have, without a panic.
+    let mut child = mailroom(store.path())
+        .args(["outbox", "--json"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(code(&out), 0, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // A full disk loses the output the caller asked for: said, and exit 74.
+    let full = std::fs::File::create("/dev/full").unwrap();
+    let out = mailroom(store.path())
+        .args(["outbox", "--json"])
+        .stdin(std::process::Stdio::null())
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(code(&out), 74, "{stderr}");
+    assert!(stderr.contains("could not be written"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
