@@ -186,6 +186,16 @@ async fn close_after_the_final_dot_leaves_the_message_uncertain_until_resent() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(dropping.messages().len(), 1);
 
+    // Asked for while the server is down, it stays uncertain and says both why.
+    let down = Sender::new(store.clone(), settings(mailroom_testkit::free_port()), None);
+    let reports = down.send(Selection::Ids(vec![id])).await.unwrap();
+    assert_eq!(reports[0].state, SendState::Uncertain, "{reports:?}");
+    let text = &reports[0].error.as_ref().unwrap().message;
+    assert!(
+        text.contains("may have been delivered") && text.contains("connect"),
+        "{text}"
+    );
+
     // Asked for by id, it goes again.
     let good = CaptureServer::start(&CaptureOptions::default(), None);
     let sender = Sender::new(store.clone(), settings(good.port()), None);

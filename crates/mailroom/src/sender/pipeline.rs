@@ -332,7 +332,14 @@ impl Sender {
     /// No session could be opened: the message keeps waiting for the next connection (a
     /// deferred one gets its next retry time).
     fn unreachable(&self, mut entry: Entry, error: &mailroom_smtp::Error) -> Entry {
-        entry.error = Some(outcome::session_error(error));
+        let mut now = outcome::session_error(error);
+        if entry.send_state == Some(SendState::Uncertain)
+            && let Some(earlier) = &entry.error
+        {
+            // Still uncertain: what made it so stays in view.
+            now.text = format!("{}; and still: {}", now.text, earlier.text);
+        }
+        entry.error = Some(now);
         if entry.send_state == Some(SendState::Resend) {
             entry.scheduled = self.retry.next_attempt(entry.date, (self.clock)());
         }
