@@ -38,13 +38,7 @@ pub(crate) fn claim(conn: &Connection, c: &Claim<'_>) -> Result<Vec<Entry>> {
         return Ok(Vec::new());
     }
     // Three statements for the whole claim, the ids passed as one JSON array.
-    let list = format!(
-        "[{}]",
-        ids.iter()
-            .map(|i| i.0.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    let list = id_list(&ids);
     conn.prepare_cached(
         "UPDATE entries SET lease_owner = ?2, lease_expires = ?3
          WHERE id IN (SELECT value FROM json_each(?1))",
@@ -116,6 +110,12 @@ fn claim_query(c: &Claim<'_>) -> (String, Vec<Value>) {
     (sql, args)
 }
 
+/// Ids as a JSON array, for `json_each`.
+fn id_list(ids: &[EntryId]) -> String {
+    let items: Vec<String> = ids.iter().map(|i| i.0.to_string()).collect();
+    format!("[{}]", items.join(","))
+}
+
 /// Extends a lease `owner` holds to `now + lease`; false if `owner` does not hold it.
 pub(crate) fn renew(
     conn: &Connection,
@@ -174,6 +174,34 @@ impl Batch<'_> {
             self.events.push(crate::events::Event::Changed { id });
         }
         Ok(n > 0)
+    }
+
+    /// [`set_send_state`](Self::set_send_state) for several messages in one statement; returns
+    /// how many `owner` holds (only those are written).
+    pub fn set_send_states(
+        &mut self,
+        ids: &[EntryId],
+        owner: &str,
+        state: SendState,
+    ) -> Result<usize> {
+        check_owner(owner)?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut held = Vec::with_capacity(ids.len());
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "UPDATE entries SET send_state = ?3
+                 WHERE id IN (SELECT value FROM json_each(?1)) AND lease_owner = ?2 RETURNING id",
+            )?;
+            let mut rows = stmt.query(params![id_list(ids), owner, state.as_str()])?;
+            while let Some(row) = rows.next()? {
+                held.push(row.get::<_, EntryId>(0)?);
+            }
+        }
+        self.events
+            .extend(held.iter().map(|&id| crate::events::Event::Changed { id }));
+        Ok(held.len())
     }
 
     /// Records a sender's outcome; see [`Store::finish`](crate::Store::finish).

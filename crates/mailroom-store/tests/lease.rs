@@ -227,3 +227,27 @@ fn renew_at_follows_the_senders_clock() {
     );
     assert_eq!(store.claim(&claim("b", at(2110), 1)).unwrap().len(), 1);
 }
+
+#[test]
+fn marking_several_messages_writes_only_those_the_marker_holds() {
+    let (_dir, store, ids) = setup(4);
+    let mine = store.claim(&claim("me", at(100), 2)).unwrap();
+    let theirs = store.claim(&claim("them", at(100), 2)).unwrap();
+    assert_eq!((mine.len(), theirs.len()), (2, 2));
+    let marked = store
+        .batch(|b| b.set_send_states(&ids, "me", SendState::Sending))
+        .unwrap();
+    assert_eq!(marked, 2);
+    for e in &mine {
+        assert_eq!(
+            store.entry(e.id).unwrap().send_state,
+            Some(SendState::Sending)
+        );
+    }
+    for e in &theirs {
+        assert_ne!(
+            store.entry(e.id).unwrap().send_state,
+            Some(SendState::Sending)
+        );
+    }
+}

@@ -168,17 +168,19 @@ impl Recorder {
                         }
                     }
                     let mut loaded = Vec::with_capacity(nexts.len());
+                    let mut sending = Vec::new();
                     for next in &nexts {
                         let mut mine = Vec::with_capacity(next.len());
                         for entry in next {
                             let one = prepare::load(b, entry)?;
                             if one.is_ok() {
-                                b.set_send_state(entry.id, &self.owner, SendState::Sending)?;
+                                sending.push(entry.id);
                             }
                             mine.push(one);
                         }
                         loaded.push(mine);
                     }
+                    b.set_send_states(&sending, &self.owner, SendState::Sending)?;
                     Ok(loaded)
                 })
                 .map_err(Error::from)
