@@ -6,6 +6,7 @@
 //! message. The log is synced after the answers have gone out, once [`SYNC_EVERY`] has passed
 //! since the last sync, so no session waits for the disk.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use mailroom_smtp::Dsn;
@@ -69,6 +70,8 @@ pub(super) struct Recorder {
     synced: Mutex<Instant>,
     /// Why a sync that nobody waited for failed: the next request fails with it.
     failed: Mutex<Option<String>>,
+    /// Whether such a sync is under way.
+    syncing: AtomicBool,
 }
 
 impl Recorder {
@@ -79,6 +82,7 @@ impl Recorder {
             queue: Mutex::new(Queue::default()),
             synced: Mutex::new(Instant::now()),
             failed: Mutex::new(None),
+            syncing: AtomicBool::new(false),
         }
     }
 
@@ -129,7 +133,7 @@ impl Recorder {
     }
 
     /// Takes requests until none is waiting.
-    fn drain(&self) {
+    fn drain(self: &Arc<Self>) {
         let _reset = Reset(&self.queue);
         loop {
             let group = {
@@ -145,7 +149,7 @@ impl Recorder {
     }
 
     /// One commit for a group of requests, then the rendering, then the answers.
-    fn commit(&self, mut group: Vec<Request>) {
+    fn commit(self: &Arc<Self>, mut group: Vec<Request>) {
         if let Some(why) = self.failed.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let error = Error::new(ErrorKind::Store, "syncing the message store failed")
                 .with_source(Shared(why));
@@ -211,9 +215,16 @@ impl Recorder {
                     .unwrap_or_else(|p| p.into_inner())
                     .elapsed()
                     >= SYNC_EVERY;
-                if due && let Err(e) = self.sync() {
-                    // Nobody waits for this sync: the next request hears of the failure.
-                    *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(chain(&e));
+                if due && !self.syncing.swap(true, Ordering::SeqCst) {
+                    // On a thread of its own, so that the next group's commit goes on meanwhile.
+                    let me = self.clone();
+                    tokio::task::spawn_blocking(move || {
+                        if let Err(e) = me.sync() {
+                            // Nobody waits for this sync: the next request hears of the failure.
+                            *me.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(chain(&e));
+                        }
+                        me.syncing.store(false, Ordering::SeqCst);
+                    });
                 }
             }
             Err(e) => self.refuse(group, e),
