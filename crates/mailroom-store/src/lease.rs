@@ -163,17 +163,7 @@ impl Batch<'_> {
     /// Sets only the send state of a message `owner` holds (a sender marking the one it is
     /// about to send); false, writing nothing, if `owner` does not hold it.
     pub fn set_send_state(&mut self, id: EntryId, owner: &str, state: SendState) -> Result<bool> {
-        check_owner(owner)?;
-        let n = self
-            .conn
-            .prepare_cached(
-                "UPDATE entries SET send_state = ?3 WHERE id = ?1 AND lease_owner = ?2",
-            )?
-            .execute(params![id, owner, state.as_str()])?;
-        if n > 0 {
-            self.events.push(crate::events::Event::Changed { id });
-        }
-        Ok(n > 0)
+        Ok(self.set_send_states(&[id], owner, state)? > 0)
     }
 
     /// [`set_send_state`](Self::set_send_state) for several messages in one statement; returns

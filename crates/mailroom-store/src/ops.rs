@@ -298,11 +298,13 @@ pub(crate) struct StoredRow {
 
 /// Reads the row [`update_fields`] compares against, or `NotFound`.
 pub(crate) fn stored_row(conn: &Connection, id: EntryId) -> Result<StoredRow> {
-    let sql = format!(
-        "SELECT parent, lease_owner, {} FROM entries WHERE id = ?1",
-        MUTABLE_COLUMNS.join(", ")
-    );
-    conn.prepare_cached(&sql)?
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT parent, lease_owner, {} FROM entries WHERE id = ?1",
+            MUTABLE_COLUMNS.join(", ")
+        )
+    });
+    conn.prepare_cached(&SQL)?
         .query_row([id], |r| {
             Ok(StoredRow {
                 parent: r.get(0)?,

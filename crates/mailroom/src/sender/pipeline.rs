@@ -65,14 +65,7 @@ impl Sender {
         }
         self.ensure_session(config, run).await;
         if let Some(error) = &run.unreachable {
-            // Nothing can be sent: each message keeps waiting, with the reason recorded.
-            let outcomes: Vec<Outcome> = claimed
-                .into_iter()
-                .map(|entry| (self.unreachable(entry, error), None))
-                .collect();
-            for (entry, _) in &outcomes {
-                self.report(&mut run.reports, entry);
-            }
+            let outcomes = self.left_waiting(claimed, error, &mut run.reports);
             self.store.batch_with(Durability::Full, |b| {
                 for (entry, move_to) in &outcomes {
                     b.finish(entry, &self.owner, *move_to)?;
@@ -154,18 +147,14 @@ impl Sender {
                 ..
             } = &mut *run;
             let Some(session) = session.as_mut().filter(|_| unreachable.is_none()) else {
-                // No session: every message left keeps waiting, with the reason recorded.
                 let error = unreachable.as_ref().expect("no session without an error");
                 let (left, failed) = take_back(&feed).await?;
-                let mut f = lock();
-                for entry in left
-                    .into_iter()
-                    .map(|e| self.unreachable(e, error))
-                    .chain(failed)
-                {
+                let mut outcomes = self.left_waiting(left, error, reports);
+                for entry in failed {
                     self.report(reports, &entry);
-                    f.outcomes.push((entry, None));
+                    outcomes.push((entry, None));
                 }
+                lock().outcomes.extend(outcomes);
                 break;
             };
             lock().broken = false;
@@ -327,6 +316,24 @@ impl Sender {
                 run.unreachable = Some(e);
             }
         }
+    }
+
+    /// No session could be opened: every message of `entries` keeps waiting, with the reason
+    /// recorded and reported.
+    fn left_waiting(
+        &self,
+        entries: Vec<Entry>,
+        error: &mailroom_smtp::Error,
+        reports: &mut Vec<MessageReport>,
+    ) -> Vec<Outcome> {
+        entries
+            .into_iter()
+            .map(|entry| {
+                let entry = self.unreachable(entry, error);
+                self.report(reports, &entry);
+                (entry, None)
+            })
+            .collect()
     }
 
     /// No session could be opened: the message keeps waiting for the next connection (a

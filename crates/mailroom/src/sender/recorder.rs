@@ -159,41 +159,9 @@ impl Recorder {
             .iter_mut()
             .map(|r| std::mem::take(&mut r.next))
             .collect();
-        let nothing =
-            group.iter().all(|r| r.outcomes.is_empty()) && nexts.iter().all(Vec::is_empty);
-        let loaded: Result<Vec<Vec<Result<Loaded, Error>>>, Error> = if nothing {
-            Ok(Vec::new())
-        } else {
-            self.store
-                .batch_with(Durability::Relaxed, |b| {
-                    for request in &group {
-                        for (entry, move_to) in &request.outcomes {
-                            b.finish(entry, &self.owner, *move_to)?;
-                        }
-                    }
-                    let mut loaded = Vec::with_capacity(nexts.len());
-                    let mut sending = Vec::new();
-                    for next in &nexts {
-                        let mut mine = Vec::with_capacity(next.len());
-                        for entry in next {
-                            let one = prepare::load(b, entry)?;
-                            if one.is_ok() {
-                                sending.push(entry.id);
-                            }
-                            mine.push(one);
-                        }
-                        loaded.push(mine);
-                    }
-                    b.set_send_states(&sending, &self.owner, SendState::Sending)?;
-                    Ok(loaded)
-                })
-                .map_err(Error::from)
-        };
-        match loaded {
+        match self.record_and_load(&group, &nexts) {
             Ok(loaded) => {
-                let mut loaded = loaded.into_iter();
-                for (request, next) in group.into_iter().zip(nexts) {
-                    let mine = loaded.next().unwrap_or_default();
+                for ((request, next), mine) in group.into_iter().zip(nexts).zip(loaded) {
                     let ready = next
                         .into_iter()
                         .zip(mine)
@@ -209,26 +177,65 @@ impl Recorder {
                         .collect();
                     let _ = request.reply.send(Ok(ready));
                 }
-                let due = self
-                    .synced
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .elapsed()
-                    >= SYNC_EVERY;
-                if due && !self.syncing.swap(true, Ordering::SeqCst) {
-                    // On a thread of its own, so that the next group's commit goes on meanwhile.
-                    let me = self.clone();
-                    tokio::task::spawn_blocking(move || {
-                        if let Err(e) = me.sync() {
-                            // Nobody waits for this sync: the next request hears of the failure.
-                            *me.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(chain(&e));
-                        }
-                        me.syncing.store(false, Ordering::SeqCst);
-                    });
-                }
+                self.sync_if_due();
             }
             Err(e) => self.refuse(group, e),
         }
+    }
+
+    /// In one unsynced commit: records the group's outcomes, reads the messages in `nexts` and
+    /// marks those that could be read `Sending`. Returns what was read, request by request.
+    fn record_and_load(
+        &self,
+        group: &[Request],
+        nexts: &[Vec<Entry>],
+    ) -> Result<Vec<Vec<Result<Loaded, Error>>>, Error> {
+        if group.iter().all(|r| r.outcomes.is_empty()) && nexts.iter().all(Vec::is_empty) {
+            return Ok(nexts.iter().map(|_| Vec::new()).collect());
+        }
+        let loaded = self.store.batch_with(Durability::Relaxed, |b| {
+            for (entry, move_to) in group.iter().flat_map(|r| &r.outcomes) {
+                b.finish(entry, &self.owner, *move_to)?;
+            }
+            let mut sending = Vec::new();
+            let mut loaded = Vec::with_capacity(nexts.len());
+            for next in nexts {
+                let mut mine = Vec::with_capacity(next.len());
+                for entry in next {
+                    let one = prepare::load(b, entry)?;
+                    if one.is_ok() {
+                        sending.push(entry.id);
+                    }
+                    mine.push(one);
+                }
+                loaded.push(mine);
+            }
+            b.set_send_states(&sending, &self.owner, SendState::Sending)?;
+            Ok(loaded)
+        })?;
+        Ok(loaded)
+    }
+
+    /// Syncs the log once [`SYNC_EVERY`] has passed since the last sync, on a thread of its own
+    /// so that the next group's commit goes on meanwhile.
+    fn sync_if_due(self: &Arc<Self>) {
+        let due = self
+            .synced
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .elapsed()
+            >= SYNC_EVERY;
+        if !due || self.syncing.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = me.sync() {
+                // Nobody waits for this sync: the next request hears of the failure.
+                *me.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(chain(&e));
+            }
+            me.syncing.store(false, Ordering::SeqCst);
+        });
     }
 
     /// Fails every request of a group with `error` (the first gets it, the others a copy).
