@@ -132,7 +132,12 @@ pub fn find_in(haystack: &str, needle: &str) -> Vec<Range<usize>> {
         let last = hay.origin[end - 1];
         let orig_end = last + haystack[last..].chars().next().map_or(0, char::len_utf8);
         out.push(orig_start..orig_end);
+        // Go on after the whole character the match ended in: "s" is half of the "ss" that
+        // "ß" folds to, and the other half must not report the same "ß" again.
         from = end;
+        while hay.origin.get(from).is_some_and(|&o| o < orig_end) {
+            from += 1;
+        }
     }
     out
 }
@@ -205,6 +210,15 @@ pub fn find(message: &Message, needle: &str, scope: Scope) -> Vec<Match> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::single_range_in_vec_init)]
+    fn sharp_s_matched_by_one_s_is_reported_once() {
+        assert_eq!(find_in("ß", "S"), [0..2]);
+        assert_eq!(find_in("aßb", "s"), [1..3]);
+        assert_eq!(find_in("ßß", "ss"), [0..2, 2..4]);
+        assert_eq!(find_in("Straße", "SS"), [4..6]);
+    }
 
     #[test]
     #[allow(clippy::single_range_in_vec_init)]

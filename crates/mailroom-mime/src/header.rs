@@ -11,6 +11,9 @@ use crate::mailbox::{Mailbox, is_plain_phrase, quote};
 
 /// Lines are folded before they pass this many characters, where a fold point allows.
 const FOLD_AT: usize = 78;
+/// Folding inside a run of spaces waits until the line would pass this many characters: some
+/// decoders shrink the white space around a fold to one space.
+const FOLD_IN_SPACES_AT: usize = 990;
 /// Longest raw text put in one encoded word: 45 bytes give 60 base64 characters, 72 in all.
 const WORD_BYTES: usize = 45;
 /// Longest literal word kept unencoded in unstructured text.
@@ -48,8 +51,13 @@ pub(crate) fn write_field<W: Write>(out: &mut W, name: &str, tokens: &[Token]) -
     let mut col = start;
     for (n, token) in tokens.iter().enumerate() {
         if token.space || n == 0 {
-            let fold =
-                col > start && !token.text.is_empty() && col + 1 + token.text.len() > FOLD_AT;
+            let in_spaces = n > 0 && tokens[n - 1].space && tokens[n - 1].text.is_empty();
+            let limit = if in_spaces {
+                FOLD_IN_SPACES_AT
+            } else {
+                FOLD_AT
+            };
+            let fold = col > start && !token.text.is_empty() && col + 1 + token.text.len() > limit;
             if fold {
                 out.write_all(b"\r\n")?;
                 col = 0;
@@ -86,7 +94,11 @@ fn encode_word(chunk: &str) -> String {
 }
 
 fn needs_encoding(word: &str) -> bool {
+    // A tab at either end would sit in the white space beside a neighbouring encoded word, and
+    // decoders do not agree on keeping it there.
     !word.is_ascii()
+        || word.starts_with('\t')
+        || word.ends_with('\t')
         || word.contains("=?")
         || word.len() > LONG_WORD
         || word.bytes().any(|b| b.is_ascii_control() && b != b'\t')
@@ -261,6 +273,26 @@ mod tests {
         assert_eq!(
             text.replace("\r\n", ""),
             format!("Subject: {}", words.trim_end())
+        );
+    }
+
+    #[test]
+    fn a_run_of_spaces_is_never_a_fold_point() {
+        // Decoders such as mail-parser shrink the white space around a fold to one space.
+        for pad in 60..80 {
+            let value = format!("{} a    b c", "x".repeat(pad));
+            let text = field("Subject", &unstructured(&value));
+            assert!(!text.contains(" \r\n"), "{text:?}");
+            assert!(!text.contains("\r\n  "), "{text:?}");
+            assert_eq!(text.replace("\r\n", ""), format!("Subject: {value}"));
+        }
+        // Only double spaces in a long value: folded late, but never past 998.
+        let value = "ab  ".repeat(800);
+        let text = field("Subject", &unstructured(value.trim_end()));
+        assert!(text.split("\r\n").all(|l| l.len() <= 998), "{text}");
+        assert_eq!(
+            text.replace("\r\n", ""),
+            format!("Subject: {}", value.trim_end())
         );
     }
 

@@ -40,7 +40,8 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 /// Header text made safe: CR, LF and NUL (which decoded encoded words may carry) become spaces,
-/// so that re-rendering can never add a header line.
+/// so that re-rendering can never add a header line. White space at either end goes: a value that
+/// began with NUL must not start with a space that the next parse would drop.
 pub(crate) fn clean(text: &str) -> String {
     let mut out: String = text
         .chars()
@@ -53,6 +54,8 @@ pub(crate) fn clean(text: &str) -> String {
         })
         .collect();
     out.truncate(out.trim_end().len());
+    let lead = out.len() - out.trim_start().len();
+    out.drain(..lead);
     out
 }
 
@@ -91,7 +94,7 @@ pub fn parse_message(raw: &[u8]) -> Result<Parsed, ParseError> {
         to: mailboxes(&parsed, HeaderName::To, &mut dropped),
         cc: mailboxes(&parsed, HeaderName::Cc, &mut dropped),
         bcc: mailboxes(&parsed, HeaderName::Bcc, &mut dropped),
-        subject: parsed.subject().map(clean),
+        subject: parsed.subject().map(clean).filter(|s| !s.is_empty()),
         date: parsed.date().and_then(to_offset_datetime),
         ..Message::default()
     };
@@ -111,9 +114,11 @@ pub fn parse_message(raw: &[u8]) -> Result<Parsed, ParseError> {
     for header in parsed.headers() {
         let name = header.name();
         let lower = name.to_ascii_lowercase();
-        let name_ok =
-            !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b) && b != b':');
-        if !name_ok || crate::validate::RESERVED.contains(&lower.as_str()) {
+        if crate::validate::RESERVED.contains(&lower.as_str()) {
+            continue;
+        }
+        if !crate::validate::header_name_ok(name) {
+            dropped.push(format!("a header field named {:?}", clean(name)));
             continue;
         }
         let value = match header.value() {
@@ -241,9 +246,7 @@ fn bodies(parsed: &mail_parser::Message<'_>, m: &mut Message) {
                     .trim_end_matches('>')
                     .to_owned()
             })
-            .filter(|id| {
-                !id.is_empty() && !id.contains(|c: char| c.is_whitespace() || c.is_control())
-            });
+            .filter(|id| crate::validate::content_id_ok(id));
         let referenced = content_id.as_ref().is_some_and(|id| {
             m.html
                 .as_deref()
@@ -299,6 +302,70 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(!text.to_ascii_lowercase().contains("\nbcc:"));
         assert_eq!(text.matches("\r\n\r\n").count(), 1);
+    }
+
+    #[test]
+    fn nul_at_start_of_subject_does_not_become_a_leading_space() {
+        let raw = b"From: a@example.org\r\nSubject:\0Undeliverable: report\r\n\
+            X-Note: \0\0note\r\n\r\nbody\r\n";
+        let m = Message::parse(raw).unwrap();
+        assert_eq!(m.subject.as_deref(), Some("Undeliverable: report"));
+        assert_eq!(m.headers, [("X-Note".to_owned(), "note".to_owned())]);
+        // A subject of nothing but NUL is no subject, as an empty one is.
+        for raw in [
+            &b"From: a@example.org\r\nSubject: \0\r\n\r\nx"[..],
+            b"From: a@example.org\r\nSubject: \r\n\r\nx",
+        ] {
+            assert_eq!(Message::parse(raw).unwrap().subject, None);
+        }
+        let mut out = Vec::new();
+        m.render(&crate::RenderOptions::default(), &mut out)
+            .unwrap();
+        let again = Message::parse(&out).unwrap();
+        assert_eq!(again.subject, m.subject);
+        assert_eq!(again.headers, m.headers);
+    }
+
+    #[test]
+    fn tab_beside_an_encoded_word_survives_a_round_trip() {
+        for subject in ["Grüße \tKodierung", "Kodierung\t Grüße", "a \t Grüße"] {
+            let m = Message {
+                from: Some(crate::Mailbox::parse("a@example.org").unwrap()),
+                subject: Some(subject.to_owned()),
+                ..Message::default()
+            };
+            let mut out = Vec::new();
+            m.render(&crate::RenderOptions::default(), &mut out)
+                .unwrap();
+            let again = Message::parse(&out).unwrap();
+            assert_eq!(again.subject.as_deref(), Some(subject), "{subject:?}");
+        }
+    }
+
+    #[test]
+    fn an_over_long_header_name_is_dropped_when_parsed() {
+        let long = "X".repeat(77);
+        let raw = format!("From: a@example.org\r\n{long}: v\r\nX-Ok: w\r\n\r\nbody\r\n");
+        let p = parse_message(raw.as_bytes()).unwrap();
+        assert_eq!(p.message.headers, [("X-Ok".to_owned(), "w".to_owned())]);
+        assert!(
+            p.dropped.iter().any(|d| d.contains(&long)),
+            "{:?}",
+            p.dropped
+        );
+        p.message.validate().unwrap();
+    }
+
+    #[test]
+    fn a_content_id_with_a_bracket_inside_is_dropped_when_parsed() {
+        let raw = b"From: a@example.org\r\nContent-Type: multipart/related; boundary=b\r\n\r\n\
+            --b\r\nContent-Type: text/html\r\n\r\n<img src=\"cid:x<y\">\r\n\
+            --b\r\nContent-Type: image/png\r\nContent-ID: <x<y>\r\n\r\npng\r\n--b--\r\n";
+        let m = Message::parse(raw).unwrap();
+        assert!(m.inline.is_empty());
+        assert_eq!(m.attachments.len(), 1);
+        assert_eq!(m.attachments[0].content_id, None);
+        m.validate().unwrap();
     }
 
     #[test]

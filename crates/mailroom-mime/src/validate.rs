@@ -25,6 +25,13 @@ pub enum MessageError {
     MissingFrom,
 }
 
+/// A further header's name: 1 to 76 characters of printable ASCII without a colon.
+pub(crate) fn header_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 76
+        && name.bytes().all(|b| (33..=126).contains(&b) && b != b':')
+}
+
 impl fmt::Display for MessageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -115,6 +122,15 @@ pub(crate) fn is_media_type(text: &str) -> bool {
     matches!(text.split_once('/'), Some((a, b)) if token(a) && token(b))
 }
 
+/// A Content-ID without its brackets: 1 to 900 characters, no white space, controls or brackets.
+pub(crate) fn content_id_ok(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 900
+        && !id
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+}
+
 fn check_part(part: &Attachment, inline: bool) -> Result<(), MessageError> {
     if !is_media_type(&part.content_type) || is_multipart(&part.content_type) {
         return Err(MessageError::BadContentType(part.content_type.clone()));
@@ -128,15 +144,7 @@ fn check_part(part: &Attachment, inline: bool) -> Result<(), MessageError> {
     }
     match &part.content_id {
         None if inline => Err(MessageError::BadContentId),
-        Some(id)
-            if id.is_empty()
-                || id.len() > 900
-                || id
-                    .chars()
-                    .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>') =>
-        {
-            Err(MessageError::BadContentId)
-        }
+        Some(id) if !content_id_ok(id) => Err(MessageError::BadContentId),
         _ => Ok(()),
     }
 }
@@ -180,10 +188,7 @@ impl Message {
             return Err(MessageError::BadMessageId("References".into()));
         }
         for (name, value) in &self.headers {
-            let name_ok = !name.is_empty()
-                && name.len() <= 76
-                && name.bytes().all(|b| (33..=126).contains(&b) && b != b':');
-            if !name_ok {
+            if !header_name_ok(name) {
                 return Err(MessageError::BadHeaderName(name.clone()));
             }
             if RESERVED.contains(&name.to_ascii_lowercase().as_str()) {

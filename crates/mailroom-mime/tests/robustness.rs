@@ -42,7 +42,7 @@ fn mutated() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::cases(300), ..ProptestConfig::default() })]
 
     #[test]
     fn parsed_messages_always_validate_and_render(raw in prop_oneof![mutated(), prop::collection::vec(any::<u8>(), 0..600)]) {

@@ -74,7 +74,7 @@ fn lines(text: &str) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::cases(200), ..ProptestConfig::default() })]
 
     #[test]
     fn rendered_models_round_trip_through_mail_parser(m in message(), allow_8bit in any::<bool>()) {

@@ -8,6 +8,14 @@ use std::process::{Command, Stdio};
 use mailroom_mime::{Attachment, Boundaries, Mailbox, Message, Priority, RenderOptions, Source};
 use time::macros::datetime;
 
+/// How many cases a property test runs: `PROPTEST_CASES` when set, else `default`.
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 pub fn mb(text: &str) -> Mailbox {
     Mailbox::parse(text).unwrap()
 }
