@@ -13,7 +13,7 @@ use mailroom_testkit::{
 use serde_json::Value;
 
 mod common;
-use common::{code, json, mailroom, run};
+use common::{code, json, mailroom, run, text};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -429,6 +429,47 @@ fn refused_recipient_is_recorded_and_the_others_still_get_the_message() {
     let got = server.wait_for(1, WAIT);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].rcpt_tos, vec!["bob@example.net"]);
+}
+
+#[test]
+fn idn_domain_and_quoted_local_part_go_to_a_server_without_smtputf8() {
+    // Neither needs SMTPUTF8: the domain travels as A-labels, and a quoted local part with a
+    // space is plain ASCII that RFC 5321 allows.
+    let server = CaptureServer::start(&CaptureOptions::default(), None);
+    let store = tempfile::tempdir().unwrap();
+    let url = format!("smtp://127.0.0.1:{}", server.port());
+    let out = run(mailroom(store.path())
+        .args(["send", "--server", &url, "--tls", "none"])
+        .args([
+            "--from",
+            "alice@example.com",
+            "--to",
+            "Bob <bob@bücher.example>",
+        ])
+        .args([
+            "--to",
+            "\"quoted local\"@example.com",
+            "--bcc",
+            "carol@münchen.example",
+        ])
+        .args(["--subject", "IDN", "--body", "hi", "--json"]));
+    assert_eq!(code(&out), 0, "stderr: {}", text(&out.stderr));
+    let got = server.wait_for(1, WAIT);
+    assert_eq!(
+        got[0].rcpt_tos,
+        [
+            "bob@xn--bcher-kva.example",
+            "\"quoted local\"@example.com",
+            "carol@xn--mnchen-3ya.example"
+        ]
+    );
+    assert!(!got[0].mail_options.iter().any(|o| o == "SMTPUTF8"));
+    let data = text(&got[0].data());
+    assert!(
+        data.contains("To: Bob <bob@xn--bcher-kva.example>, \"quoted local\"@example.com\r\n"),
+        "{data}"
+    );
+    assert!(!data.contains("carol"));
 }
 
 #[test]

@@ -96,15 +96,19 @@ pub(crate) fn wire_address(what: &str, address: &str) -> Result<WireAddress, Err
             needs_utf8: false,
         });
     }
-    if let Some(c) = address
-        .chars()
-        .find(|c| c.is_control() || matches!(c, '<' | '>' | ' '))
-    {
-        return Err(Error::input(format!("{what} {address:?} contains {c:?}")));
-    }
     let Some((local, domain)) = address.rsplit_once('@') else {
         return Err(Error::input(format!("{what} {address:?} has no domain")));
     };
+    let bad = |c: char| c.is_control() || matches!(c, '<' | '>' | ' ');
+    let bad_local = if is_quoted_string(local) {
+        // Inside quotes, spaces and brackets are text; controls never are.
+        local.chars().find(|c| c.is_control())
+    } else {
+        local.chars().find(|&c| bad(c) || matches!(c, '"' | '\\'))
+    };
+    if let Some(c) = bad_local.or_else(|| domain.chars().find(|&c| bad(c))) {
+        return Err(Error::input(format!("{what} {address:?} contains {c:?}")));
+    }
     if local.is_empty() || domain.is_empty() {
         return Err(Error::input(format!("{what} {address:?} is incomplete")));
     }
@@ -118,6 +122,26 @@ pub(crate) fn wire_address(what: &str, address: &str) -> Result<WireAddress, Err
         text: format!("{local}@{domain}"),
         needs_utf8: !local.is_ascii(),
     })
+}
+
+/// Whether `local` is an RFC 5321 Quoted-string: quotes at both ends, and inside them only text
+/// and backslash pairs (a quote or backslash inside must be escaped).
+fn is_quoted_string(local: &str) -> bool {
+    let Some(inner) = local
+        .strip_prefix('"')
+        .and_then(|l| l.strip_suffix('"'))
+        .filter(|_| local.len() >= 2)
+    else {
+        return false;
+    };
+    let mut escaped = false;
+    for c in inner.chars() {
+        if c.is_control() || (c == '"' && !escaped) {
+            return false;
+        }
+        escaped = c == '\\' && !escaped;
+    }
+    !escaped
 }
 
 /// RFC 3461 xtext.
@@ -172,6 +196,30 @@ mod tests {
     #[test]
     fn crlf_and_nul_are_refused() {
         for bad in ["a@b\r\nRCPT TO:<x@y>", "a@b\n", "a\0@b"] {
+            let err = wire_address("recipient", bad).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::Input, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn quoted_local_part_with_a_space_is_a_valid_address() {
+        for good in [
+            "\"quoted local\"@example.com",
+            "\"a<b>\"@example.com",
+            "\"esc\\\"aped\"@example.com",
+            "\"at@sign\"@example.com",
+        ] {
+            let w = wire_address("recipient", good).unwrap();
+            assert_eq!(w.text, good);
+        }
+        for bad in [
+            "quoted local@example.com",
+            "\"open@example.com",
+            "\"a\"b\"@example.com",
+            "\"tab\there\"@example.com",
+            "\"ok\"@exa mple.com",
+            "\"ends\\\"@example.com",
+        ] {
             let err = wire_address("recipient", bad).unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::Input, "{bad:?}");
         }

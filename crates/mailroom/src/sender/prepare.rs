@@ -102,8 +102,9 @@ pub(super) fn ready(
         .iter()
         .map(|&i| entry.recipients[i].address.clone())
         .collect();
-    let smtputf8 =
-        stored.smtputf8 || !stored.from.is_ascii() || recipients.iter().any(|r| !r.is_ascii());
+    // The headers' need only: the engine asks for SMTPUTF8 itself when an envelope address has
+    // a non-ASCII local part, and writes internationalised domains as A-labels.
+    let smtputf8 = stored.smtputf8;
     let mut envelope = Envelope::new(stored.from, recipients);
     envelope.dsn = match &stored.dsn {
         Some(own) => own.to_dsn().ok().flatten(),
