@@ -391,3 +391,27 @@ fn sendmail_duplicate_recipients_get_one_rcpt() {
         ["a@example.com", "b@example.com", "B@example.com"]
     );
 }
+
+#[test]
+fn sendmail_unparseable_date_or_from_is_kept_not_doubled() {
+    let server = plain_server();
+    let store = tempfile::tempdir().unwrap();
+    add_account(store.path(), "work", server.port(), "me@example.com");
+    let input = b"Date: sometime soon\nFrom: not quite an address\nSubject: d\n\nb\n";
+    let out = run_with_input(
+        mailroom(store.path()).args(["sendmail", "r@example.com"]),
+        input,
+    );
+    ok(&out);
+    let got = server.wait_for(1, WAIT);
+    assert_eq!(got[0].mail_from, "me@example.com");
+    let data = text(&got[0].data());
+    let count = |name: &str| {
+        data.lines()
+            .take_while(|l| !l.is_empty())
+            .filter(|l| l.to_ascii_lowercase().starts_with(name))
+            .count()
+    };
+    assert_eq!((count("date:"), count("from:")), (1, 1), "{data}");
+    assert!(data.contains("Date: sometime soon"), "{data}");
+}
