@@ -68,7 +68,7 @@ pub enum Command {
     Drafts(crate::cli_more::ListArgs),
     /// List Sent
     Sent(crate::cli_more::ListArgs),
-    /// Show one message: headers, body and delivery records (or its exact bytes with --raw)
+    /// Show one message: headers, body and delivery records (or, with --raw, the message as transmitted)
     Show(crate::cli_more::ShowArgs),
     /// Queue a message again (Uncertain, Suspended and Failed ones included) and send it now
     Resend(crate::cli_more::ResendArgs),

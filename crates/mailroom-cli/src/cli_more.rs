@@ -102,7 +102,8 @@ pub struct ShowArgs {
     /// The message's id
     pub id: i64,
 
-    /// Print the exact bytes the message transmits (RFC 5322, CRLF, no Bcc header)
+    /// Print the message as transmitted, without its Bcc header (rendered as for a server
+    /// without 8BITMIME; MIME boundaries are chosen afresh each time)
     #[arg(long, conflicts_with = "json")]
     pub raw: bool,
 

@@ -13,7 +13,7 @@ use mailroom_testkit::{
 use serde_json::Value;
 
 mod common;
-use common::{code, json, mailroom, run, text};
+use common::{code, json, mailroom, run, run_with_input, text};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -335,6 +335,33 @@ fn to_with_crlf_is_refused_before_any_connection() {
         String::from_utf8_lossy(&queued.stdout).trim(),
         "nothing to send"
     );
+}
+
+#[test]
+fn raw_message_with_a_line_over_998_octets_is_refused_before_any_connection() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("smtp://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let store = tempfile::tempdir().unwrap();
+    let raw = format!(
+        "From: a@example.com\nSubject: patch\n\nshort\n{}\nshort\n",
+        "x".repeat(1200)
+    );
+    let out = run_with_input(
+        mailroom(store.path())
+            .args(["send", "--server", &url, "--tls", "none"])
+            .args(["--raw", "-", "--to", "list@example.org"]),
+        raw.as_bytes(),
+    );
+    assert_eq!(code(&out), 65, "stderr: {}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("line 5") && err.contains("998 octets"),
+        "{err}"
+    );
+    assert!(listener.accept().is_err(), "a connection was opened");
+    let outbox = run(mailroom(store.path()).args(["outbox", "--json"]));
+    assert_eq!(json(&outbox).as_array().map(Vec::len), Some(0));
 }
 
 #[test]

@@ -225,11 +225,11 @@ impl Outbox {
         let mut entry = self.new_entry(head.subject().unwrap_or_default(), recipients, when)?;
         entry.size = None;
         entry.email.message_id = head.message_id();
-        let smtputf8 = !head.bytes[..head.header_len].is_ascii()
-            || !envelope_from.is_ascii()
-            || entry.recipients.iter().any(|r| !r.address.is_ascii());
+        // The header's need only: the engine asks for SMTPUTF8 itself for an envelope address
+        // with a non-ASCII local part, and sends internationalised domains as A-labels.
+        let smtputf8 = !head.bytes[..head.header_len].is_ascii();
         let envelope_bytes = self.envelope_json(&envelope_from, smtputf8)?;
-        let mut body = raw::NulGuard::new(head.bytes.as_slice().chain(raw));
+        let mut body = raw::WireGuard::new(head.bytes.as_slice().chain(raw));
         let id = self.store.create(
             &entry,
             &mut [

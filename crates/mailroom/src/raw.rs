@@ -110,24 +110,24 @@ impl HeaderBlock {
         if header.contains(&0) {
             return Err(Error::input("the raw message's header contains a NUL byte"));
         }
-        let text = String::from_utf8_lossy(header);
-        for (n, line) in text.split('\n').enumerate() {
-            let line = line.strip_suffix('\r').unwrap_or(line);
+        // Lengths in octets, as SMTP counts them (not in characters of a lossy decoding).
+        for (n, line) in header.split(|&b| b == b'\n').enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
             if line.is_empty() {
                 break;
             }
-            if line.len() > 998 {
+            if line.len() > MAX_LINE {
                 return Err(Error::input(format!(
                     "line {} of the raw message's header is over 998 octets",
                     n + 1
                 )));
             }
-            let continuation = line.starts_with([' ', '\t']);
+            let continuation = line.starts_with(b" ") || line.starts_with(b"\t");
             if n == 0 && continuation {
                 return Err(Error::input("the raw message starts with a folded line"));
             }
-            let named = line.split_once(':').is_some_and(|(name, _)| {
-                !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b))
+            let named = line.iter().position(|&b| b == b':').is_some_and(|colon| {
+                colon > 0 && line[..colon].iter().all(|b| (33..=126).contains(b))
             });
             if !continuation && !named {
                 return Err(Error::input(format!(
@@ -165,18 +165,28 @@ impl HeaderBlock {
     }
 }
 
-/// A reader that fails on a NUL byte, which SMTP DATA cannot carry, and remembers why.
-pub(crate) struct NulGuard<R> {
+/// The longest line SMTP carries, in octets without its CRLF (RFC 5321 4.5.3.1.6).
+const MAX_LINE: usize = 998;
+
+/// A reader that fails on what SMTP DATA cannot carry: a NUL byte, or a line over
+/// [`MAX_LINE`] octets. It remembers why, so that the raw message is refused before it is
+/// stored rather than by the server.
+pub(crate) struct WireGuard<R> {
     inner: R,
     offset: u64,
+    /// Line number (from 1) and length so far of the line being read.
+    line: u64,
+    line_len: usize,
     error: Option<String>,
 }
 
-impl<R: Read> NulGuard<R> {
+impl<R: Read> WireGuard<R> {
     pub fn new(inner: R) -> Self {
-        NulGuard {
+        WireGuard {
             inner,
             offset: 0,
+            line: 1,
+            line_len: 0,
             error: None,
         }
     }
@@ -187,16 +197,39 @@ impl<R: Read> NulGuard<R> {
     }
 }
 
-impl<R: Read> Read for NulGuard<R> {
+impl<R: Read> WireGuard<R> {
+    fn refuse(&mut self, why: String) -> io::Error {
+        self.error = Some(why.clone());
+        io::Error::new(io::ErrorKind::InvalidData, why)
+    }
+}
+
+impl<R: Read> Read for WireGuard<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         if let Some(pos) = buf[..n].iter().position(|&b| b == 0) {
-            let why = format!(
-                "the raw message has a NUL byte at offset {}",
-                self.offset + pos as u64
-            );
-            self.error = Some(why.clone());
-            return Err(io::Error::new(io::ErrorKind::InvalidData, why));
+            let offset = self.offset + pos as u64;
+            return Err(self.refuse(format!("the raw message has a NUL byte at offset {offset}")));
+        }
+        // CR and LF each end a line, as the SMTP engine sends them (both become CRLF).
+        for &b in &buf[..n] {
+            match b {
+                b'\n' => {
+                    self.line += 1;
+                    self.line_len = 0;
+                }
+                b'\r' => self.line_len = 0,
+                _ => {
+                    self.line_len += 1;
+                    if self.line_len > MAX_LINE {
+                        let line = self.line;
+                        return Err(self.refuse(format!(
+                            "line {line} of the raw message is over {MAX_LINE} octets, more \
+                             than SMTP carries (wrap the line or encode the content)"
+                        )));
+                    }
+                }
+            }
         }
         self.offset += n as u64;
         Ok(n)
@@ -206,6 +239,61 @@ impl<R: Read> Read for NulGuard<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn guarded(raw: &[u8], chunk: usize) -> Result<Vec<u8>, String> {
+        // Reads in chunks of `chunk` bytes, to cross every boundary a line can cross.
+        struct Chunks<'a>(&'a [u8], usize);
+        impl Read for Chunks<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(self.1).min(buf.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut guard = WireGuard::new(Chunks(raw, chunk));
+        let mut out = Vec::new();
+        match guard.read_to_end(&mut out) {
+            Ok(_) => Ok(out),
+            Err(_) => Err(guard.take_error().unwrap()),
+        }
+    }
+
+    #[test]
+    fn raw_line_over_998_octets_is_refused_before_it_is_stored() {
+        // The line under test, then (unless it is the last, with no line break) one more.
+        let ok = |len: usize, eol: &str| {
+            let more = if eol.is_empty() { "" } else { "next\r\n" };
+            format!("S: x\r\n\r\n{}{eol}{more}", "a".repeat(len))
+        };
+        for chunk in [1, 2, 7, 999, 1000, 8192] {
+            for eol in ["\r\n", "\n", ""] {
+                let fits = ok(998, eol);
+                assert_eq!(guarded(fits.as_bytes(), chunk).unwrap(), fits.as_bytes());
+                let long = ok(999, eol);
+                let err = guarded(long.as_bytes(), chunk).unwrap_err();
+                assert!(
+                    err.contains("line 3") && err.contains("998"),
+                    "{chunk} {eol:?}: {err}"
+                );
+            }
+            // A bare CR ends a line too: the engine sends it as CRLF.
+            let cr = format!("S: x\r\n\r\n{0}\r{0}", "a".repeat(998));
+            assert!(guarded(cr.as_bytes(), chunk).is_ok(), "{chunk}");
+        }
+        let nul = guarded(b"S: x\r\n\r\na\0b", 3).unwrap_err();
+        assert!(nul.contains("NUL byte at offset 9"), "{nul}");
+    }
+
+    #[test]
+    fn header_lines_are_measured_in_octets_not_decoded_characters() {
+        // 500 invalid UTF-8 bytes would be 1,500 octets once decoded lossily.
+        let mut raw = b"From: a@example.com\r\nX-Junk: ".to_vec();
+        raw.extend(std::iter::repeat_n(0xff, 500));
+        raw.extend(b"\r\n\r\nbody\r\n");
+        let block = read_header_block(&mut raw.as_slice()).unwrap();
+        block.check().unwrap();
+    }
 
     #[test]
     fn header_block_fields_are_unfolded() {
@@ -241,7 +329,7 @@ mod tests {
 
     #[test]
     fn nul_byte_in_body_stops_the_copy() {
-        let mut guard = NulGuard::new(&b"Subject: x\n\nab\0c"[..]);
+        let mut guard = WireGuard::new(&b"Subject: x\n\nab\0c"[..]);
         let mut out = Vec::new();
         assert!(guard.read_to_end(&mut out).is_err());
         assert!(guard.take_error().unwrap().contains("offset 14"));
