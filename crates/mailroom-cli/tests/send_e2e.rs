@@ -415,6 +415,62 @@ fn raw_message_from_stdin_is_sent_as_is_without_its_bcc_header() {
 }
 
 #[test]
+fn a_recipient_given_twice_gets_one_rcpt_and_one_record() {
+    let server = CaptureServer::start(&CaptureOptions::default(), None);
+    let store = tempfile::tempdir().unwrap();
+    let url = format!("smtp://127.0.0.1:{}", server.port());
+    let out = run(mailroom(store.path())
+        .args([
+            "send",
+            "--server",
+            &url,
+            "--tls",
+            "none",
+            "--from",
+            "a@example.com",
+        ])
+        .args([
+            "--to",
+            "b@example.com",
+            "--to",
+            "B@Example.COM",
+            "--cc",
+            "b@example.com",
+        ])
+        .args([
+            "--bcc",
+            "b@example.com",
+            "--cc",
+            "c@example.com",
+            "--body",
+            "x",
+            "--json",
+        ]));
+    assert_eq!(code(&out), 0, "stderr: {}", text(&out.stderr));
+    let report = json(&out);
+    let records: Vec<&str> = report["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(records, ["b@example.com", "c@example.com"]);
+    let got = server.wait_for(1, WAIT);
+    assert_eq!(got[0].rcpt_tos, ["b@example.com", "c@example.com"]);
+    // The same through --raw.
+    let raw = "From: a@example.com\nTo: b@example.com\nSubject: twice\n\nx\n";
+    let out = run_with_input(
+        mailroom(store.path())
+            .args(["send", "--server", &url, "--tls", "none", "--raw", "-"])
+            .args(["--to", "b@example.com", "--cc", "b@EXAMPLE.com", "--json"]),
+        raw.as_bytes(),
+    );
+    assert_eq!(code(&out), 0, "stderr: {}", text(&out.stderr));
+    let got = server.wait_for(2, WAIT);
+    assert_eq!(got[1].rcpt_tos, ["b@example.com"]);
+}
+
+#[test]
 fn refused_recipient_is_recorded_and_the_others_still_get_the_message() {
     let server = CaptureServer::start(
         &CaptureOptions {

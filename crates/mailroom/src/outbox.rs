@@ -1,6 +1,7 @@
 //! Putting messages into the Outbox: checked in full before anything is stored, then committed
 //! in one durable transaction.
 
+use std::collections::HashSet;
 use std::io::{self, Read};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -205,6 +206,7 @@ impl Outbox {
         when: SendOption,
     ) -> Result<EntryId, Error> {
         let mut recipients = Vec::new();
+        let mut seen = HashSet::new();
         for (list, kind) in [
             (&envelope.to, RecipientKind::To),
             (&envelope.cc, RecipientKind::Cc),
@@ -212,7 +214,9 @@ impl Outbox {
         ] {
             for addr in list {
                 let parsed = parse_address("recipient", addr)?;
-                recipients.push(RecipientRecord::new(parsed.as_str(), kind));
+                if seen.insert(envelope_key(&parsed)) {
+                    recipients.push(RecipientRecord::new(parsed.as_str(), kind));
+                }
             }
         }
         let head = raw::read_header_block(raw)?;
@@ -364,20 +368,27 @@ impl Outbox {
     }
 }
 
-/// One pending record per To, Cc and Bcc address of `message`, in that order.
+/// One pending record per To, Cc and Bcc address of `message`, in that order; an address given
+/// more than once gets one record, under the first field it is in.
 pub(crate) fn recipient_records(message: &Message) -> Vec<RecipientRecord> {
     let lists = [
         (&message.to, RecipientKind::To),
         (&message.cc, RecipientKind::Cc),
         (&message.bcc, RecipientKind::Bcc),
     ];
+    let mut seen = HashSet::new();
     lists
         .into_iter()
-        .flat_map(|(list, kind)| {
-            list.iter()
-                .map(move |m| RecipientRecord::new(m.address.as_str(), kind))
-        })
+        .flat_map(|(list, kind)| list.iter().map(move |m| (&m.address, kind)))
+        .filter(|(address, _)| seen.insert(envelope_key(address)))
+        .map(|(address, kind)| RecipientRecord::new(address.as_str(), kind))
         .collect()
+}
+
+/// What makes two envelope addresses the same mailbox, as `Message::recipients` compares them:
+/// the A-label form, without regard to case.
+fn envelope_key(address: &Address) -> String {
+    address.to_ascii_domain_address().to_lowercase()
 }
 
 /// Fixes the Date and the Message-ID (a random part at the From domain) of a message about to
