@@ -42,7 +42,7 @@ fn addresses(list: &[mailroom_mime::Mailbox]) -> Vec<&str> {
 #[test]
 fn reply_threads_quotes_and_has_one_prefix() {
     let r = reply(&original(), &alice());
-    assert_eq!(r.subject.as_deref(), Some("Re: Plans"));
+    assert_eq!(r.subject.as_deref(), Some("Re: Fwd: Plans"));
     assert_eq!(addresses(&r.to), ["bob@example.net"]);
     assert!(r.cc.is_empty());
     assert_eq!(r.in_reply_to.as_deref(), Some("<orig.3@example.net>"));
@@ -63,7 +63,7 @@ fn reply_threads_quotes_and_has_one_prefix() {
          >\n> Line one\n>> earlier quote\n>\n> Line three\n"
     );
     let again = reply(&parse_message(&render(&r)).unwrap().message, &alice());
-    assert_eq!(again.subject.as_deref(), Some("Re: Plans"));
+    assert_eq!(again.subject.as_deref(), Some("Re: Fwd: Plans"));
 }
 
 fn render(m: &Message) -> Vec<u8> {
@@ -157,6 +157,20 @@ fn html_originals_are_quoted_as_html_and_as_text() {
     let html = r.html.unwrap();
     assert!(html.contains("<blockquote type=\"cite\">"));
     assert!(html.contains("<p>Hello <b>there</b></p></blockquote>"));
+}
+
+#[test]
+fn reply_to_a_forward_keeps_its_fwd_prefix() {
+    let mut o = original();
+    o.subject = Some("Fwd: x".into());
+    let r = reply(&o, &alice());
+    assert_eq!(r.subject.as_deref(), Some("Re: Fwd: x"));
+    let again = reply(&parse_message(&render(&r)).unwrap().message, &alice());
+    assert_eq!(again.subject.as_deref(), Some("Re: Fwd: x"));
+    assert_eq!(
+        reply_all(&again, &alice()).subject.as_deref(),
+        Some("Re: Fwd: x")
+    );
 }
 
 /// A message as the store keeps it after `sendmail -t`: its Bcc fields still in the header.
