@@ -1,6 +1,6 @@
 //! `reply`, `forward` and `find`.
 
-use mailroom::mime::{Field, Scope};
+use mailroom::mime::{Field, Mailbox, Scope};
 use mailroom::store::{EntryId, EntryKind, Filter, RecipientKind};
 use mailroom::{MessageReport, Selection, SendOption, Sender, SmtpClientMtm};
 use serde_json::{Value, json};
@@ -11,8 +11,8 @@ use crate::exit::{CliError, Exit};
 
 /// `reply ID [--all]`.
 pub async fn reply(g: &Globals, args: ReplyArgs) -> Result<Exit, CliError> {
-    derived(g, args.id, &args.draft, &[], |client| {
-        client.reply(args.all)
+    derived(g, args.id, &args.draft, &[], |client, identity| {
+        client.reply_as(args.all, identity)
     })
     .await
 }
@@ -20,8 +20,8 @@ pub async fn reply(g: &Globals, args: ReplyArgs) -> Result<Exit, CliError> {
 /// `forward ID [--as-attachment]`.
 pub async fn forward(g: &Globals, args: ForwardArgs) -> Result<Exit, CliError> {
     let as_attachment = args.as_attachment;
-    derived(g, args.id, &args.draft, &args.to, |client| {
-        client.forward(as_attachment)
+    derived(g, args.id, &args.draft, &args.to, |client, identity| {
+        client.forward_as(as_attachment, identity)
     })
     .await
 }
@@ -31,10 +31,19 @@ async fn derived(
     id: i64,
     draft: &DraftArgs,
     to: &[String],
-    make: impl FnOnce(&mut SmtpClientMtm) -> Result<EntryId, mailroom::Error>,
+    make: impl FnOnce(&mut SmtpClientMtm, Option<&Mailbox>) -> Result<EntryId, mailroom::Error>,
 ) -> Result<Exit, CliError> {
     let store = open_store(g.store_dir.clone())?;
     let resolved = crate::accounts::resolve(&store, &draft.server)?;
+    // Who replies when the original's own account gives no address: the account used here.
+    let identity = match &resolved.settings.address {
+        Some(address) => {
+            let mut from = mailroom::parse_mailbox("account address", address)?;
+            from.name = resolved.settings.display_name.clone();
+            Some(from)
+        }
+        None => None,
+    };
     let mut client = SmtpClientMtm::new(store.clone());
     client.switch_context(EntryId(id)).map_err(|e| {
         CliError::new(
@@ -43,25 +52,14 @@ async fn derived(
             anyhow::anyhow!("message {id}: {e}"),
         )
     })?;
-    let new_id = make(&mut client)?;
+    let new_id = make(&mut client, identity.as_ref())?;
     // A draft that cannot be completed is removed, not left half-written.
     let filled = (|| -> Result<(), CliError> {
         for addr in to {
             client.add_addressee(RecipientKind::To, addr)?;
         }
-        {
-            let message = client.message_mut()?;
-            if message.from.is_none()
-                && let Some(address) = &resolved.settings.address
-            {
-                let mut from = mailroom::parse_mailbox("account address", address)?;
-                from.name = resolved.settings.display_name.clone();
-                message.from = Some(from);
-            }
-            if let Some(body) = &draft.body {
-                let quoted = message.text.take().unwrap_or_default();
-                message.text = Some(format!("{body}\n\n{quoted}"));
-            }
+        if let Some(body) = &draft.body {
+            client.write_above_quote(body)?;
         }
         client.save()?;
         Ok(())
@@ -72,16 +70,30 @@ async fn derived(
     }
     if !draft.send {
         let entry = store.entry(new_id).map_err(mailroom::Error::from)?;
+        let message = client.message()?;
+        let addresses = |list: &[Mailbox]| {
+            list.iter()
+                .map(|m| m.address.to_string())
+                .collect::<Vec<_>>()
+        };
+        let (to, cc) = (addresses(&message.to), addresses(&message.cc));
         if g.json {
             outln!(
                 "{}",
-                json!({ "id": new_id.0, "folder": "drafts", "subject": entry.description, "to": entry.details })
+                json!({ "id": new_id.0, "folder": "drafts", "subject": entry.description, "to": to, "cc": cc })
             );
         } else {
+            let mut whom = if to.is_empty() {
+                "no one yet".to_owned()
+            } else {
+                to.join(", ")
+            };
+            if !cc.is_empty() {
+                whom.push_str(&format!(", cc {}", cc.join(", ")));
+            }
             outln!(
-                "message {new_id}: draft \"{}\" to {} saved in Drafts",
-                entry.description,
-                entry.details
+                "message {new_id}: draft \"{}\" to {whom} saved in Drafts",
+                entry.description
             );
         }
         return Ok(Exit::Ok);

@@ -7,12 +7,16 @@ use crate::html::html_to_text;
 use crate::ids::format_date;
 use crate::mailbox::Mailbox;
 use crate::model::{Attachment, Message, Source};
+use crate::raw::strip_bcc;
 use crate::render::{Boundaries, RenderOptions};
 use crate::subject::{base_subject, forward_subject, reply_subject};
 use crate::tree::escape_html;
 
 /// Most msg-ids kept in References: the first and the latest ones.
 const MAX_REFERENCES: usize = 20;
+
+/// The empty paragraph an HTML reply or forward starts with, where the user's text goes.
+const HTML_PLACEHOLDER: &str = "<p></p>\n";
 
 /// Who replies or forwards, and how much of the original's header to quote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -180,7 +184,7 @@ fn reply_body(original: &Message, opts: &ReplyOptions, m: &mut Message) {
             cite.push_str(&format!("{}<br>", escape_html(line)));
         }
         m.html = Some(format!(
-            "<p></p>\n<div>{}</div>\n<blockquote type=\"cite\">{cite}{}</blockquote>\n",
+            "{HTML_PLACEHOLDER}<div>{}</div>\n<blockquote type=\"cite\">{cite}{}</blockquote>\n",
             escape_html(&attribution(original)),
             html_body_inner(html)
         ));
@@ -242,6 +246,7 @@ pub fn reply_all(original: &Message, opts: &ReplyOptions) -> Message {
 
 /// A forward of the original, inline or as an attached message/rfc822. `raw` is the original as
 /// received; without it the model is rendered for the attachment, which fails without a From.
+/// The attached copy never carries the original's Bcc or Resent-Bcc fields.
 pub fn forward(
     original: &Message,
     raw: Option<&[u8]>,
@@ -265,7 +270,7 @@ pub fn forward(
             if let Some(html) = &original.html {
                 let head: Vec<String> = block.iter().map(|l| escape_html(l)).collect();
                 m.html = Some(format!(
-                    "<p></p>\n<div>{banner}<br>{}</div>\n<br>\n{}\n",
+                    "{HTML_PLACEHOLDER}<div>{banner}<br>{}</div>\n<br>\n{}\n",
                     head.join("<br>"),
                     html_body_inner(html)
                 ));
@@ -274,8 +279,9 @@ pub fn forward(
             m.attachments = original.attachments.clone();
         }
         ForwardMode::Attached => {
-            let data = match raw {
-                Some(raw) => raw.to_vec(),
+            let rendered;
+            let bytes = match raw {
+                Some(raw) => raw,
                 None => {
                     let mut out = Vec::new();
                     let opts = RenderOptions {
@@ -283,9 +289,13 @@ pub fn forward(
                         ..Default::default()
                     };
                     original.render(&opts, &mut out)?;
-                    out
+                    rendered = out;
+                    &rendered
                 }
             };
+            // A stored original keeps its Bcc (dropped only on the wire): never pass it on.
+            let mut data = Vec::with_capacity(bytes.len());
+            strip_bcc(bytes, &mut data)?;
             m.text = Some(format!("\n\n{banner}\n{}\n", block.join("\n")));
             let name: String = base_subject(original.subject.as_deref().unwrap_or(""))
                 .chars()
@@ -312,4 +322,50 @@ pub fn forward(
         }
     }
     Ok(m)
+}
+
+impl Message {
+    /// Puts the user's own text above the quote of a [`reply`] or [`forward`]: at the top of the
+    /// plain text, and, when there is an HTML part, HTML-escaped in place of its empty first
+    /// paragraph (blank lines start new paragraphs, other line breaks are kept). Text that is
+    /// only white space changes nothing.
+    pub fn write_above_quote(&mut self, text: &str) {
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        let text = text.trim_end();
+        if text.trim().is_empty() {
+            return;
+        }
+        let below = self.text.take().unwrap_or_default();
+        let gap = if below.starts_with('\n') {
+            "\n"
+        } else {
+            "\n\n"
+        };
+        self.text = Some(format!("{text}{gap}{below}"));
+        if let Some(html) = &mut self.html {
+            let rest = html.strip_prefix(HTML_PLACEHOLDER).unwrap_or(html);
+            *html = format!("{}{rest}", text_to_html(text));
+        }
+    }
+}
+
+/// Plain text as HTML paragraphs: escaped, blank lines between paragraphs, `<br>` within them.
+fn text_to_html(text: &str) -> String {
+    let mut out = String::new();
+    let mut paragraph: Vec<String> = Vec::new();
+    let flush = |paragraph: &mut Vec<String>, out: &mut String| {
+        if !paragraph.is_empty() {
+            out.push_str(&format!("<p>{}</p>\n", paragraph.join("<br>\n")));
+            paragraph.clear();
+        }
+    };
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            flush(&mut paragraph, &mut out);
+        } else {
+            paragraph.push(escape_html(line));
+        }
+    }
+    flush(&mut paragraph, &mut out);
+    out
 }

@@ -1,7 +1,7 @@
 //! Reply and forward subject prefixes: stacked and localized ones collapse into one.
 
-/// Reply and forward prefixes of common mail programs, lower-cased, without the colon.
-const PREFIXES: &[&str] = &[
+/// Reply prefixes of common mail programs, lower-cased, without the colon.
+const REPLY_PREFIXES: &[&str] = &[
     // Reply: English, German, Nordic, Finnish, Dutch, Polish, Turkish, Portuguese, Italian,
     // French, Czech/Slovak, Hungarian, Latvian/Lithuanian, Greek, Russian, Hebrew, Arabic, CJK.
     "re",
@@ -30,7 +30,10 @@ const PREFIXES: &[&str] = &[
     "答复",
     "回覆",
     "返信",
-    // Forward.
+];
+
+/// Forward prefixes of common mail programs, lower-cased, without the colon.
+const FORWARD_PREFIXES: &[&str] = &[
     "fwd",
     "fw",
     "wg",
@@ -57,6 +60,11 @@ const PREFIX_MAX: usize = 12;
 
 /// The subject without any leading reply or forward prefixes (`Re: AW: Fwd[2]: x` -> `x`).
 pub fn base_subject(subject: &str) -> &str {
+    without_prefixes(subject, &[REPLY_PREFIXES, FORWARD_PREFIXES])
+}
+
+/// The subject without the leading prefixes found in `lists`.
+fn without_prefixes<'s>(subject: &'s str, lists: &[&[&str]]) -> &'s str {
     let mut rest = subject.trim();
     loop {
         let Some(colon) = rest.find([':', '：']) else {
@@ -64,8 +72,10 @@ pub fn base_subject(subject: &str) -> &str {
         };
         let word = rest[..colon].trim_end();
         let word = strip_counter(word);
-        let known = word.chars().count() <= PREFIX_MAX
-            && PREFIXES.iter().any(|p| word.to_lowercase() == *p);
+        let known = word.chars().count() <= PREFIX_MAX && {
+            let word = word.to_lowercase();
+            lists.iter().flat_map(|l| l.iter()).any(|p| word == *p)
+        };
         if !known {
             return rest;
         }
@@ -90,11 +100,16 @@ fn strip_counter(word: &str) -> &str {
     counted(word, '^').map_or(word, |n| &word[..n])
 }
 
-/// The subject of a reply: exactly one `Re: ` before the base subject (`Re:` when empty).
+/// The subject of a reply: exactly one `Re: ` in place of the leading reply prefixes (`Re:` when
+/// empty). Forward prefixes stay, as mail programs keep them: a reply to `Fwd: x` is
+/// `Re: Fwd: x`, and a reply to that is the same again.
 pub fn reply_subject(subject: Option<&str>) -> String {
-    format!("Re: {}", base_subject(subject.unwrap_or("")))
-        .trim_end()
-        .to_owned()
+    format!(
+        "Re: {}",
+        without_prefixes(subject.unwrap_or(""), &[REPLY_PREFIXES])
+    )
+    .trim_end()
+    .to_owned()
 }
 
 /// The subject of a forward: exactly one `Fwd: ` before the base subject (`Fwd:` when empty).
@@ -114,12 +129,13 @@ mod tests {
             ("Lunch", "Re: Lunch"),
             ("Re: Lunch", "Re: Lunch"),
             ("RE: re: Re:Lunch", "Re: Lunch"),
-            ("AW: WG: Fwd: Lunch", "Re: Lunch"),
+            ("AW: WG: Fwd: Lunch", "Re: WG: Fwd: Lunch"),
             ("Re[2]: Re(3): Re^4: Lunch", "Re: Lunch"),
             ("SV: VS: Lunch", "Re: Lunch"),
-            ("Réf : TR : Lunch", "Re: Lunch"),
-            ("回复：转发: 午餐", "Re: 午餐"),
-            ("Отв: Пересл: Обед", "Re: Обед"),
+            ("Réf : TR : Lunch", "Re: TR : Lunch"),
+            ("回复：答复: 午餐", "Re: 午餐"),
+            ("回复：转发: 午餐", "Re: 转发: 午餐"),
+            ("Отв: Пересл: Обед", "Re: Пересл: Обед"),
             ("Ticket: 42", "Re: Ticket: 42"),
             ("Re: [list] Re: topic", "Re: [list] Re: topic"),
             ("", "Re:"),
@@ -127,6 +143,17 @@ mod tests {
             assert_eq!(reply_subject(Some(input)), want, "{input:?}");
         }
         assert_eq!(forward_subject(Some("Re: Fw: Lunch")), "Fwd: Lunch");
+        assert_eq!(base_subject("AW: WG: Fwd: Lunch"), "Lunch");
         assert_eq!(forward_subject(None), "Fwd:");
+    }
+
+    #[test]
+    fn reply_to_a_forward_keeps_its_fwd_prefix() {
+        assert_eq!(reply_subject(Some("Fwd: x")), "Re: Fwd: x");
+        assert_eq!(reply_subject(Some("Re: Fwd: x")), "Re: Fwd: x");
+        assert_eq!(reply_subject(Some("AW: RE: Fwd: x")), "Re: Fwd: x");
+        assert_eq!(reply_subject(Some("Fwd: Re: x")), "Re: Fwd: Re: x");
+        assert_eq!(reply_subject(Some("Re: Fwd: Re: x")), "Re: Fwd: Re: x");
+        assert_eq!(reply_subject(Some("WG: Lunch")), "Re: WG: Lunch");
     }
 }

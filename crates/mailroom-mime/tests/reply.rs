@@ -42,7 +42,7 @@ fn addresses(list: &[mailroom_mime::Mailbox]) -> Vec<&str> {
 #[test]
 fn reply_threads_quotes_and_has_one_prefix() {
     let r = reply(&original(), &alice());
-    assert_eq!(r.subject.as_deref(), Some("Re: Plans"));
+    assert_eq!(r.subject.as_deref(), Some("Re: Fwd: Plans"));
     assert_eq!(addresses(&r.to), ["bob@example.net"]);
     assert!(r.cc.is_empty());
     assert_eq!(r.in_reply_to.as_deref(), Some("<orig.3@example.net>"));
@@ -63,7 +63,7 @@ fn reply_threads_quotes_and_has_one_prefix() {
          >\n> Line one\n>> earlier quote\n>\n> Line three\n"
     );
     let again = reply(&parse_message(&render(&r)).unwrap().message, &alice());
-    assert_eq!(again.subject.as_deref(), Some("Re: Plans"));
+    assert_eq!(again.subject.as_deref(), Some("Re: Fwd: Plans"));
 }
 
 fn render(m: &Message) -> Vec<u8> {
@@ -157,4 +157,133 @@ fn html_originals_are_quoted_as_html_and_as_text() {
     let html = r.html.unwrap();
     assert!(html.contains("<blockquote type=\"cite\">"));
     assert!(html.contains("<p>Hello <b>there</b></p></blockquote>"));
+}
+
+#[test]
+fn reply_to_a_forward_keeps_its_fwd_prefix() {
+    let mut o = original();
+    o.subject = Some("Fwd: x".into());
+    let r = reply(&o, &alice());
+    assert_eq!(r.subject.as_deref(), Some("Re: Fwd: x"));
+    let again = reply(&parse_message(&render(&r)).unwrap().message, &alice());
+    assert_eq!(again.subject.as_deref(), Some("Re: Fwd: x"));
+    assert_eq!(
+        reply_all(&again, &alice()).subject.as_deref(),
+        Some("Re: Fwd: x")
+    );
+}
+
+/// A message as the store keeps it after `sendmail -t`: its Bcc fields still in the header.
+const WITH_BCC: &[u8] = b"From: Bob Builder <bob@example.net>\r\n\
+To: Alice <alice@example.org>\r\n\
+Bcc: Hidden One <hidden1@example.com>,\r\n hidden2@example.com\r\n\
+Resent-Bcc: hidden3@example.com\r\n\
+Subject: Secret plans\r\n\
+Message-ID: <bcc.1@example.net>\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\
+\r\n\
+Bcc: this line is body text and stays\r\n";
+
+fn without_hidden(what: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    for hidden in ["hidden1@", "hidden2@", "hidden3@", "Hidden One"] {
+        assert!(!text.contains(hidden), "{what} reveals {hidden}:\n{text}");
+    }
+}
+
+#[test]
+fn forward_as_attachment_drops_the_originals_bcc() {
+    let parsed = parse_message(WITH_BCC).unwrap().message;
+    let f = forward(&parsed, Some(WITH_BCC), ForwardMode::Attached, &alice()).unwrap();
+    let Source::Bytes { data } = &f.attachments[0].source else {
+        panic!("bytes expected")
+    };
+    let data = String::from_utf8(data.clone()).unwrap();
+    assert!(data.starts_with("From: Bob Builder <bob@example.net>\r\nTo: Alice"));
+    assert!(data.contains("\r\nSubject: Secret plans\r\n"));
+    assert!(data.ends_with("\r\n\r\nBcc: this line is body text and stays\r\n"));
+    assert!(!data.contains("hidden"), "{data}");
+    let wire = render(&f);
+    without_hidden("the rendered forward", &wire);
+    let back = mail_parser::MessageParser::default().parse(&wire).unwrap();
+    let inner = back.attachment(0).unwrap().message().unwrap();
+    assert_eq!(inner.subject(), Some("Secret plans"));
+    assert!(inner.bcc().is_none());
+
+    // Without the raw bytes the model is rendered: its Bcc list and a Resent-Bcc kept among
+    // its other fields must not come through either.
+    let mut model = parsed.clone();
+    model.bcc = vec![mb("Hidden One <hidden1@example.com>")];
+    model
+        .headers
+        .push(("Resent-Bcc".into(), "hidden3@example.com".into()));
+    let f = forward(&model, None, ForwardMode::Attached, &alice()).unwrap();
+    without_hidden("the forward of the model", &render(&f));
+
+    // Quoting paths: inline forward, reply and reply-all.
+    let inline = forward(&model, None, ForwardMode::Inline, &alice()).unwrap();
+    without_hidden("the inline forward", &render(&inline));
+    without_hidden("the reply", &render(&reply(&model, &alice())));
+    without_hidden("the reply to all", &render(&reply_all(&model, &alice())));
+}
+
+fn html_original() -> Message {
+    let mut o = original();
+    o.html = Some("<html><body><p>Line one</p></body></html>".into());
+    o
+}
+
+#[test]
+fn reply_and_forward_put_the_users_text_into_the_html_part() {
+    let text = "Danke!\r\nBis <morgen> & so\r\n\r\n\r\nZweiter Absatz\n";
+    let mut r = reply(&html_original(), &alice());
+    r.write_above_quote(text);
+    let plain = r.text.as_deref().unwrap();
+    assert!(
+        plain.starts_with("Danke!\nBis <morgen> & so\n\n\nZweiter Absatz\n\nOn Tue, 01 Dec 2026"),
+        "{plain}"
+    );
+    let html = r.html.as_deref().unwrap();
+    assert!(
+        html.starts_with(
+            "<p>Danke!<br>\nBis &lt;morgen&gt; &amp; so</p>\n<p>Zweiter Absatz</p>\n\
+             <div>On Tue, 01 Dec 2026"
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("<p></p>"), "{html}");
+    assert!(html.ends_with("<p>Line one</p></blockquote>\n"), "{html}");
+
+    for mode in [ForwardMode::Inline, ForwardMode::Attached] {
+        let mut f = forward(&html_original(), Some(ORIGINAL), mode, &alice()).unwrap();
+        f.write_above_quote("MY NOTE");
+        let plain = f.text.as_deref().unwrap();
+        assert!(
+            plain.starts_with("MY NOTE\n\n\n---------- Forwarded message"),
+            "{plain}"
+        );
+        if mode == ForwardMode::Inline {
+            let html = f.html.as_deref().unwrap();
+            assert!(
+                html.starts_with("<p>MY NOTE</p>\n<div>---------- Forwarded message"),
+                "{html}"
+            );
+        }
+        // Both parts survive rendering and parsing with the note above the quote.
+        let back = parse_message(&render(&f)).unwrap().message;
+        assert!(back.text.unwrap().starts_with("MY NOTE"));
+        if mode == ForwardMode::Inline {
+            assert!(back.html.unwrap().starts_with("<p>MY NOTE</p>"));
+        }
+    }
+
+    // Text only originals: no HTML part appears; blank text changes nothing.
+    let mut r = reply(&original(), &alice());
+    let before = r.clone();
+    r.write_above_quote(" \n\n");
+    assert_eq!(r, before);
+    r.write_above_quote("Ok");
+    assert!(r.html.is_none());
+    assert!(r.text.unwrap().starts_with("Ok\n\nOn Tue"));
 }

@@ -319,7 +319,14 @@ impl SmtpClientMtm {
     /// A reply (to all, or only to the sender) to the context message, created in Drafts for
     /// the same account and made the context.
     pub fn reply(&mut self, all: bool) -> Result<EntryId, Error> {
-        let (original, service, opts) = self.derive_from_context()?;
+        self.reply_as(all, None)
+    }
+
+    /// Like [`reply`](Self::reply), written as `identity` when the original's account gives no
+    /// address (a message sent with no account): that address is then the From, it is left
+    /// out of a reply to all, and a reply to one's own message goes to its recipients.
+    pub fn reply_as(&mut self, all: bool, identity: Option<&Mailbox>) -> Result<EntryId, Error> {
+        let (original, service, opts) = self.derive_from_context(identity)?;
         let reply = if all {
             mailroom_mime::reply_all(&original, &opts)
         } else {
@@ -328,9 +335,20 @@ impl SmtpClientMtm {
         self.create_derived(service, reply)
     }
 
-    /// A forward of the context message, inline or as an attached message/rfc822.
+    /// A forward of the context message, inline or as an attached message/rfc822 (without the
+    /// Bcc fields a stored original keeps).
     pub fn forward(&mut self, as_attachment: bool) -> Result<EntryId, Error> {
-        let (original, service, opts) = self.derive_from_context()?;
+        self.forward_as(as_attachment, None)
+    }
+
+    /// Like [`forward`](Self::forward), from `identity` when the original's account gives no
+    /// address.
+    pub fn forward_as(
+        &mut self,
+        as_attachment: bool,
+        identity: Option<&Mailbox>,
+    ) -> Result<EntryId, Error> {
+        let (original, service, opts) = self.derive_from_context(identity)?;
         let id = self.context_message_id()?;
         let raw = self.original_bytes(id, &original)?;
         let mode = if as_attachment {
@@ -355,6 +373,13 @@ impl SmtpClientMtm {
             self.store.write_stream(new_id, &key, &mut reader)?;
         }
         Ok(new_id)
+    }
+
+    /// Puts the user's own text above the quote of the reply or forward in the context: in the
+    /// plain text and, HTML-escaped, in the HTML part when there is one.
+    pub fn write_above_quote(&mut self, text: &str) -> Result<(), Error> {
+        self.message_mut()?.write_above_quote(text);
+        Ok(())
     }
 
     /// Finds `text` in the chosen parts of the context message, ignoring case.
@@ -438,7 +463,12 @@ impl SmtpClientMtm {
         }
     }
 
-    fn derive_from_context(&self) -> Result<(Message, Option<EntryId>, ReplyOptions), Error> {
+    /// The original, its account, and who replies or forwards: the account's address, else
+    /// `identity`.
+    fn derive_from_context(
+        &self,
+        identity: Option<&Mailbox>,
+    ) -> Result<(Message, Option<EntryId>, ReplyOptions), Error> {
         let original = self.message()?.clone();
         let service = self.context_message()?.service;
         let settings = self.account_settings(service)?;
@@ -448,7 +478,7 @@ impl SmtpClientMtm {
                 from.name = settings.display_name.clone();
                 Some(from)
             }
-            None => None,
+            None => identity.cloned(),
         };
         let opts = ReplyOptions {
             own_addresses: from.iter().map(|m| m.address.clone()).collect(),
