@@ -43,8 +43,13 @@ pub struct AccountArgs {
     #[arg(long, value_name = "ADDR", help_heading = "Identity")]
     pub reply_to: Option<String>,
 
-    /// A signature appended to the account's messages
-    #[arg(long, value_name = "TEXT", help_heading = "Identity")]
+    /// A signature appended to the account's messages (after a "-- " line, added if missing)
+    #[arg(
+        long,
+        value_name = "TEXT",
+        help_heading = "Identity",
+        allow_hyphen_values = true
+    )]
     pub signature: Option<String>,
 
     /// Read the password from standard input and keep it in the store (readable only by you;

@@ -66,14 +66,16 @@ pub fn build_content(args: &SendArgs, settings: &SmtpSettings) -> Result<Content
         message.signature = settings.signature.clone();
     }
     message.subject = args.subject.clone();
-    message.text = Some(match (&args.body, &args.body_file) {
-        (Some(text), _) => text.clone(),
-        (None, Some(path)) => read_text(path, "body file")?,
-        (None, None) => String::new(),
-    });
     if let Some(path) = &args.html_file {
         message.html = Some(read_text(path, "HTML file")?);
     }
+    message.text = Some(match (&args.body, &args.body_file, &message.html) {
+        (Some(text), _, _) => text.clone(),
+        (None, Some(path), _) => read_text(path, "body file")?,
+        // HTML alone: its text is the plain alternative, for readers that show no HTML.
+        (None, None, Some(html)) => mailroom::mime::html_to_text(html),
+        (None, None, None) => String::new(),
+    });
     for header in &args.header {
         let (name, value) = header.split_once(':').ok_or_else(|| {
             CliError::input(anyhow::anyhow!(

@@ -46,10 +46,11 @@ async fn derived(
     };
     let mut client = SmtpClientMtm::new(store.clone());
     client.switch_context(EntryId(id)).map_err(|e| {
+        // The whole chain: "message store" alone does not say that there is no such message.
         CliError::new(
             Exit::DataErr,
             "not_found",
-            anyhow::anyhow!("message {id}: {e}"),
+            anyhow::Error::new(e).context(format!("message {id}")),
         )
     })?;
     let new_id = make(&mut client, identity.as_ref())?;

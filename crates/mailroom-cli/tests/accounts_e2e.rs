@@ -258,6 +258,66 @@ fn msmtp_import_makes_accounts_and_default() {
 }
 
 #[test]
+fn a_signature_starting_with_its_delimiter_is_accepted_and_written_once() {
+    let store = tempfile::tempdir().unwrap();
+    add_account(store.path(), "sig", 9, "Jo <jo@example.com>");
+    ok(&run(mailroom(store.path()).args([
+        "account",
+        "set",
+        "sig",
+        "--signature",
+        "-- \nJo Example\n+1 555 0100",
+    ])));
+    let out = run(mailroom(store.path())
+        .args([
+            "send",
+            "--dry-run",
+            "--account",
+            "sig",
+            "--to",
+            "b@example.net",
+        ])
+        .args(["--subject", "Sig", "--body", "Hello"]));
+    ok(&out);
+    let msg = MessageParser::default().parse(&out.stdout).unwrap();
+    assert_eq!(
+        msg.body_text(0).unwrap().trim_end(),
+        "Hello\r\n-- \r\nJo Example\r\n+1 555 0100"
+    );
+}
+
+#[test]
+fn html_only_message_gets_its_text_as_the_plain_alternative() {
+    let store = tempfile::tempdir().unwrap();
+    let html = store.path().join("note.html");
+    std::fs::write(
+        &html,
+        "<html><body><p>Hello <b>there</b></p><p>Bye</p></body></html>",
+    )
+    .unwrap();
+    let out = run(mailroom(store.path())
+        .args(["send", "--dry-run", "--server", "smtp://127.0.0.1:9"])
+        .args([
+            "--from",
+            "a@example.com",
+            "--to",
+            "b@example.net",
+            "--subject",
+            "H",
+        ])
+        .arg("--html-file")
+        .arg(&html));
+    ok(&out);
+    let msg = MessageParser::default().parse(&out.stdout).unwrap();
+    let plain = msg.body_text(0).unwrap();
+    assert!(
+        plain.contains("Hello there") && plain.contains("Bye"),
+        "{plain:?}"
+    );
+    assert!(msg.body_html(0).unwrap().contains("<b>there</b>"));
+}
+
+#[test]
 fn dry_run_prints_bytes_and_envelope_and_stores_nothing() {
     let store = tempfile::tempdir().unwrap();
     let out = run(mailroom(store.path())

@@ -44,8 +44,14 @@ pub(crate) fn escape_html(text: &str) -> String {
     out
 }
 
+/// A signature without the `-- ` delimiter line it may already start with (one is added).
+fn signature_body(sig: &str) -> &str {
+    let (first, rest) = sig.split_once('\n').unwrap_or((sig, ""));
+    if first.trim_end() == "--" { rest } else { sig }
+}
+
 fn html_with_signature(html: &str, signature: Option<&str>) -> String {
-    let Some(sig) = signature else {
+    let Some(sig) = signature.map(signature_body) else {
         return html.to_owned();
     };
     let lines: Vec<String> = normalize_text(sig).lines().map(escape_html).collect();
@@ -61,7 +67,7 @@ fn html_with_signature(html: &str, signature: Option<&str>) -> String {
 
 fn text_with_signature(text: Option<&str>, signature: Option<&str>) -> String {
     let mut out = text.unwrap_or("").to_owned();
-    if let Some(sig) = signature {
+    if let Some(sig) = signature.map(signature_body) {
         if !out.is_empty() && !out.ends_with('\n') {
             out.push('\n');
         }
@@ -171,6 +177,27 @@ pub(crate) fn file_headers(part: &Attachment, disposition: &str) -> (Vec<Token>,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_signature_that_brings_its_own_delimiter_gets_only_one() {
+        for sig in [
+            "-- \nJo Example",
+            "--\nJo Example",
+            "-- \r\nJo Example",
+            "Jo Example",
+        ] {
+            assert_eq!(
+                text_with_signature(Some("Hi"), Some(sig)),
+                "Hi\n-- \nJo Example\n"
+            );
+            let html = html_with_signature("<p>Hi</p>", Some(sig));
+            assert_eq!(html.matches("-- <br>").count(), 1, "{html}");
+            assert!(
+                html.contains("Jo Example") && !html.contains("--<br>"),
+                "{html}"
+            );
+        }
+    }
 
     fn shape(node: &Node<'_>) -> String {
         match node {

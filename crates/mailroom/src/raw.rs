@@ -146,9 +146,16 @@ impl HeaderBlock {
             .map(|(_, v)| v)
     }
 
-    /// The Subject field, as written.
+    /// The Subject field, encoded words decoded (as listings show it).
     pub fn subject(&self) -> Option<String> {
-        self.field("Subject")
+        let written = self.field("Subject")?;
+        if !written.contains("=?") {
+            return Some(written);
+        }
+        let decoded = mailroom_mime::parse_message(&self.bytes[..self.header_len])
+            .ok()
+            .and_then(|p| p.message.subject);
+        Some(decoded.unwrap_or(written))
     }
 
     /// The Message-ID field.
@@ -293,6 +300,17 @@ mod tests {
         raw.extend(b"\r\n\r\nbody\r\n");
         let block = read_header_block(&mut raw.as_slice()).unwrap();
         block.check().unwrap();
+    }
+
+    #[test]
+    fn encoded_subject_of_a_raw_message_is_listed_decoded() {
+        let raw = "From: a@example.com\r\nSubject: =?UTF-8?Q?Re:_Gr=C3=BC=C3=9Fe?=\r\n \
+            =?UTF-8?B?YXVz?= Köln\r\n\r\nbody\r\n";
+        let block = read_header_block(&mut raw.as_bytes()).unwrap();
+        assert_eq!(block.subject().as_deref(), Some("Re: Grüßeaus Köln"));
+        let plain = b"From: a@example.com\r\nSubject: 50% =? off\r\n\r\nbody\r\n";
+        let block = read_header_block(&mut plain.as_slice()).unwrap();
+        assert_eq!(block.subject().as_deref(), Some("50% =? off"));
     }
 
     #[test]
