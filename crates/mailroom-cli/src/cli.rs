@@ -177,7 +177,7 @@ pub struct ServerArgs {
 /// Output options shared by the commands.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Print one JSON object (an array for flush) instead of a summary line
+    /// Print JSON for scripts instead of text: one value on standard output (errors too)
     #[arg(long)]
     pub json: bool,
 }

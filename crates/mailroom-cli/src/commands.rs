@@ -75,7 +75,8 @@ async fn send(g: &Globals, args: SendArgs) -> Result<Exit, CliError> {
         }),
     });
     if let Some(dsn) = &dsn {
-        dsn.to_dsn()?;
+        // A bad value given here is input, not the account's configuration.
+        dsn.to_dsn().map_err(CliError::input)?;
     }
     let when = match (&args.at, args.when) {
         (Some(at), _) => SendOption::At(crate::compose::parse_time(at)?),

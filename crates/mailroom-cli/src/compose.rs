@@ -196,7 +196,8 @@ fn too_far() -> CliError {
     CliError::input(anyhow::anyhow!("--at: the time is too far in the future"))
 }
 
-/// `--dry-run`: the message bytes on stdout, the envelope on stderr; nothing stored or sent.
+/// `--dry-run`: the message bytes on stdout, the envelope on stderr (with `--json`, both in one
+/// JSON object on stdout); nothing stored or sent.
 pub fn dry_run(content: Content, args: &SendArgs) -> Result<(), CliError> {
     // The same checks as a real send, before anything is written.
     if let Some(addr) = &args.envelope_from {
@@ -209,7 +210,7 @@ pub fn dry_run(content: Content, args: &SendArgs) -> Result<(), CliError> {
     for addr in args.to.iter().chain(&args.cc).chain(&args.bcc) {
         mailroom::parse_mailbox("recipient", addr)?;
     }
-    let mut out = crate::output::stdout();
+    let mut out = Vec::new();
     let (from, recipients) = match content {
         Content::Composed(message) => {
             message
@@ -254,7 +255,19 @@ pub fn dry_run(content: Content, args: &SendArgs) -> Result<(), CliError> {
             (from, rcpts)
         }
     };
-    out.flush().map_err(io_error)?;
+    if args.output.json {
+        // One value: the envelope and the message (as text; CRLF line endings kept).
+        let value = serde_json::json!({
+            "mail_from": from,
+            "rcpt_to": recipients,
+            "message": String::from_utf8_lossy(&out),
+        });
+        outln!("{value}");
+        return Ok(());
+    }
+    let mut stdout = crate::output::stdout();
+    stdout.write_all(&out).map_err(io_error)?;
+    stdout.flush().map_err(io_error)?;
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "MAIL FROM:<{from}>");
     for r in recipients {

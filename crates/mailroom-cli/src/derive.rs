@@ -160,6 +160,13 @@ fn field_name(field: &Field) -> String {
 
 /// `find TEXT [--in PARTS]`: every message in Outbox, Drafts and Sent with a match.
 pub fn find(g: &Globals, args: FindArgs) -> Result<Exit, CliError> {
+    if args.text.trim().is_empty() {
+        return Err(CliError::new(
+            Exit::Usage,
+            "usage",
+            anyhow::anyhow!("find needs some text to look for"),
+        ));
+    }
     let store = open_store(g.store_dir.clone())?;
     let scope = scope(&args.parts);
     let mut client = SmtpClientMtm::new(store.clone());

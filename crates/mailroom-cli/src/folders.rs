@@ -236,15 +236,17 @@ pub fn show(g: &Globals, args: ShowArgs) -> Result<Exit, CliError> {
         return Ok(Exit::Ok);
     }
     let mut out = crate::output::stdout();
-    let _ = writeln!(
-        out,
-        "Message {} ({folder}, {})",
-        entry.id,
-        entry
-            .send_state
-            .map(|s| s.to_string())
-            .unwrap_or_else(|| "draft".into())
-    );
+    let state = entry
+        .send_state
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "draft".into());
+    // "(sent)" rather than "(sent, sent)" when the folder and the state have one name.
+    let place = if state == folder {
+        state
+    } else {
+        format!("{folder}, {state}")
+    };
+    let _ = writeln!(out, "Message {} ({place})", entry.id);
     if let Some(from) = &message.from {
         let _ = writeln!(out, "From: {from}");
     }

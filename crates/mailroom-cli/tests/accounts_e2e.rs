@@ -351,6 +351,34 @@ fn dry_run_prints_bytes_and_envelope_and_stores_nothing() {
         text(&out.stderr),
         "MAIL FROM:<a@example.com>\nRCPT TO:<b@example.net>\nRCPT TO:<hidden@example.org>\n"
     );
+    // With --json: one object on stdout, the same envelope and message.
+    let out = run(mailroom(store.path())
+        .args([
+            "send",
+            "--dry-run",
+            "--json",
+            "--server",
+            "smtp://127.0.0.1:9",
+        ])
+        .args(["--from", "a@example.com", "--to", "b@example.net"])
+        .args([
+            "--bcc",
+            "hidden@example.org",
+            "--subject",
+            "Dry",
+            "--body",
+            "x",
+        ]));
+    ok(&out);
+    let v = json(&out);
+    assert_eq!(v["mail_from"], "a@example.com");
+    assert_eq!(
+        v["rcpt_to"],
+        serde_json::json!(["b@example.net", "hidden@example.org"])
+    );
+    let message = v["message"].as_str().unwrap();
+    assert!(message.contains("Subject: Dry\r\n") && !message.contains("hidden@"));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
     for folder in ["outbox", "sent", "drafts"] {
         let list = json(&run(mailroom(store.path()).args([folder, "--json"])));
         assert_eq!(list, serde_json::json!([]), "{folder} is not empty");
@@ -391,10 +419,16 @@ fn dsn_request_accepted_by_postfix_and_bad_values_refused_before_network() {
         report_text.to_ascii_lowercase().contains("relayed"),
         "{report_text}"
     );
+    // Bad values on the command line are input errors (65), named in the message.
     let out = send("never,success");
-    assert_eq!(code(&out), 78, "{}", text(&out.stderr));
+    assert_eq!(code(&out), 65, "{}", text(&out.stderr));
     let out = send("sometimes");
-    assert_eq!(code(&out), 78, "{}", text(&out.stderr));
+    assert_eq!(code(&out), 65, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("sometimes"),
+        "{}",
+        text(&out.stderr)
+    );
     let outbox = json(&run(mailroom(store.path()).args(["outbox", "--json"])));
     assert_eq!(
         outbox,

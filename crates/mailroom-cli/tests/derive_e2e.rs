@@ -92,6 +92,11 @@ fn reply_forward_and_find() {
     assert_eq!(found[0]["matches"][0]["field"], "body");
     let out = run(mailroom(store.path()).args(["find", "zebra", "--in", "subject"]));
     assert_eq!(code(&out), 1, "nothing found");
+    // Empty text is a usage error, not "nothing found".
+    for empty in ["", "  "] {
+        let out = run(mailroom(store.path()).args(["find", empty]));
+        assert_eq!(code(&out), 64, "{}", text(&out.stderr));
+    }
 }
 
 #[test]

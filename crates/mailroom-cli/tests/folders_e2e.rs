@@ -74,6 +74,12 @@ fn outbox_show_cancel_flush_resend_sent_delete() {
     let sent = json(&run(mailroom(store.path()).args(["sent", "--json"])));
     assert_eq!(sent[0]["id"], id);
     assert_eq!(sent[0]["recipients"][0]["code"], 250);
+    let shown = run(mailroom(store.path()).args(["show", &id.to_string()]));
+    assert!(
+        text(&shown.stdout).starts_with(&format!("Message {id} (sent)\n")),
+        "{}",
+        text(&shown.stdout)
+    );
     ok(&run(
         mailroom(store.path()).args(["delete", &id.to_string()])
     ));
