@@ -119,6 +119,26 @@ fn read_text(path: &Path, what: &str) -> Result<String, CliError> {
 /// An attachment named by its file; the Outbox copies the file into the store when the
 /// message is queued, so moving the file afterwards does not matter.
 fn attachment(path: &Path) -> Result<Attachment, CliError> {
+    let cannot = |e: std::io::Error| {
+        CliError::input(
+            anyhow::Error::new(e).context(format!("cannot read the attachment {}", path.display())),
+        )
+    };
+    // A pipe (`--attach /dev/stdin`, `--attach <(command)`) is read now: it can be read only
+    // once, and its path means nothing later.
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = fs::metadata(path).map_err(cannot)?.file_type();
+        if kind.is_fifo() || kind.is_char_device() {
+            let data = fs::read(path).map_err(cannot)?;
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .filter(|n| !n.is_empty() && n.parse::<u32>().is_err())
+                .unwrap_or("attachment");
+            return Ok(Attachment::from_bytes(name, media_type(name), data));
+        }
+    }
     let absolute: PathBuf = fs::canonicalize(path)
         .with_context(|| format!("cannot read the attachment {}", path.display()))
         .map_err(CliError::input)?;

@@ -318,6 +318,30 @@ fn html_only_message_gets_its_text_as_the_plain_alternative() {
 }
 
 #[test]
+fn attachment_from_a_pipe_is_read_once_and_attached() {
+    let store = tempfile::tempdir().unwrap();
+    let out = run_with_input(
+        mailroom(store.path())
+            .args(["send", "--dry-run", "--server", "smtp://127.0.0.1:9"])
+            .args([
+                "--from",
+                "a@example.com",
+                "--to",
+                "b@example.net",
+                "--body",
+                "see",
+            ])
+            .args(["--attach", "/dev/stdin"]),
+        b"piped attachment bytes\n",
+    );
+    ok(&out);
+    let msg = MessageParser::default().parse(&out.stdout).unwrap();
+    let part = msg.attachment(0).expect("an attachment");
+    assert_eq!(part.contents(), b"piped attachment bytes\n");
+    assert_eq!(part.attachment_name(), Some("stdin"));
+}
+
+#[test]
 fn dry_run_prints_bytes_and_envelope_and_stores_nothing() {
     let store = tempfile::tempdir().unwrap();
     let out = run(mailroom(store.path())

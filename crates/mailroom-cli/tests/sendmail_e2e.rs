@@ -385,11 +385,8 @@ fn sendmail_duplicate_recipients_get_one_rcpt() {
     );
     ok(&out);
     let got = server.wait_for(1, WAIT);
-    // The local part is case-sensitive: B@example.com is another mailbox.
-    assert_eq!(
-        got[0].rcpt_tos,
-        ["a@example.com", "b@example.com", "B@example.com"]
-    );
+    // Compared without regard to case, as servers treat mailboxes: each once.
+    assert_eq!(got[0].rcpt_tos, ["a@example.com", "b@example.com"]);
 }
 
 #[test]
