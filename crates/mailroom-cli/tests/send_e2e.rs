@@ -755,6 +755,15 @@ fn bad_settings_are_refused_before_anything_is_stored() {
             78,
         ),
         (
+            &[
+                "--server",
+                "smtp://127.0.0.1:1",
+                "--ehlo-name",
+                "under_score.example",
+            ],
+            78,
+        ),
+        (
             &["--server", "smtp://127.0.0.1:1", "--cc", "not an address"],
             65,
         ),

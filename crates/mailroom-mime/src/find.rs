@@ -84,10 +84,10 @@ struct Folded {
     origin: Vec<usize>,
 }
 
-/// Folding per character: canonical decomposition (so that `é` and `e` + U+0301 match), then
-/// lower case, plus `ß` to `ss` and final sigma to sigma.
+/// Folding per character: compatibility decomposition (so that `é` and `e` + U+0301 match, and
+/// the ligature `ﬁ` matches `fi`), then lower case, plus `ß` to `ss` and final sigma to sigma.
 fn fold(text: &str) -> Folded {
-    let nfd = DecomposingNormalizerBorrowed::new_nfd();
+    let nfkd = DecomposingNormalizerBorrowed::new_nfkd();
     let mut folded = Folded {
         text: String::with_capacity(text.len()),
         origin: Vec::new(),
@@ -99,7 +99,7 @@ fn fold(text: &str) -> Folded {
         let decomposed = if c.is_ascii() {
             Cow::Borrowed(one)
         } else {
-            nfd.normalize(one)
+            nfkd.normalize(one)
         };
         for d in decomposed.chars() {
             match d {
@@ -210,6 +210,14 @@ pub fn find(message: &Message, needle: &str, scope: Scope) -> Vec<Match> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::single_range_in_vec_init)]
+    fn ligatures_and_compatibility_forms_match_their_letters() {
+        assert_eq!(find_in("the ﬁle", "file"), [4..9]);
+        assert_eq!(find_in("see the file", "ﬁle"), [8..12]);
+        assert_eq!(find_in("ＡＢＣ", "abc"), [0..9]);
+    }
 
     #[test]
     #[allow(clippy::single_range_in_vec_init)]

@@ -124,6 +124,37 @@ pub(crate) fn wire_address(what: &str, address: &str) -> Result<WireAddress, Err
     })
 }
 
+/// The name given in EHLO, as RFC 5321 wants it: an address literal (`[192.0.2.1]`) as it is,
+/// else a domain in A-labels, each label 1 to 63 letters, digits or inner hyphens, at most 253
+/// characters in all.
+pub fn ehlo_domain(name: &str) -> Result<String, Error> {
+    let bad = |why: &str| Error::input(format!("EHLO name {name:?} {why}"));
+    if let Some(inner) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        let ok = !inner.is_empty()
+            && inner
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'[' && b != b']');
+        return if ok {
+            Ok(name.to_owned())
+        } else {
+            Err(bad("is not an address literal"))
+        };
+    }
+    let ascii = idna::domain_to_ascii(name).map_err(|_| bad("is not a domain"))?;
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if ascii.is_empty() || ascii.len() > 253 || !ascii.split('.').all(label_ok) {
+        return Err(bad(
+            "is not a domain (labels of 1 to 63 letters, digits and hyphens)",
+        ));
+    }
+    Ok(ascii)
+}
+
 /// Whether `local` is an RFC 5321 Quoted-string: quotes at both ends, and inside them only text
 /// and backslash pairs (a quote or backslash inside must be escaped).
 fn is_quoted_string(local: &str) -> bool {
@@ -221,6 +252,34 @@ mod tests {
             "\"ends\\\"@example.com",
         ] {
             let err = wire_address("recipient", bad).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::Input, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ehlo_name_is_a_domain_in_a_labels_or_an_address_literal() {
+        assert_eq!(ehlo_domain("mail.example.org").unwrap(), "mail.example.org");
+        assert_eq!(
+            ehlo_domain("bücher.example").unwrap(),
+            "xn--bcher-kva.example"
+        );
+        assert_eq!(ehlo_domain("[192.0.2.1]").unwrap(), "[192.0.2.1]");
+        assert_eq!(
+            ehlo_domain("[IPv6:2001:db8::1]").unwrap(),
+            "[IPv6:2001:db8::1]"
+        );
+        let long_label = format!("{}.example", "a".repeat(64));
+        for bad in [
+            "",
+            "a b",
+            "-x.example",
+            "x-.example",
+            "a..b",
+            "[]",
+            "a_b.example",
+            &long_label,
+        ] {
+            let err = ehlo_domain(bad).unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::Input, "{bad:?}");
         }
     }

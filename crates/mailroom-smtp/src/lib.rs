@@ -50,7 +50,7 @@ pub mod fuzzing;
 pub use caps::Capabilities;
 pub use config::{ClientConfig, Credentials, Disabled, Mechanism, Secret, Timeouts, TlsMode};
 pub use delivery::{DataOutcome, Delivery, RecipientOutcome, RecipientStatus};
-pub use envelope::{Dsn, DsnNotify, DsnReturn, Envelope};
+pub use envelope::{Dsn, DsnNotify, DsnReturn, Envelope, ehlo_domain};
 pub use error::{Error, ErrorKind, Phase};
 pub use event::{Direction, Event, Observer, SessionState, TranscriptSink};
 pub use reply::{EnhancedCode, Reply};

@@ -67,12 +67,13 @@ impl Session {
                 o.event(&event);
             }
         };
-        if let Some(name) = &config.ehlo_name {
-            check_argument("EHLO name", name)?;
-            if name.is_empty() || name.contains(' ') {
-                return Err(Error::input(format!("EHLO name {name:?} is not a domain")));
+        let ehlo_name = match &config.ehlo_name {
+            Some(name) => {
+                check_argument("EHLO name", name)?;
+                Some(crate::envelope::ehlo_domain(name)?)
             }
-        }
+            None => None,
+        };
         if let Some(c) = &config.credentials {
             check_argument("user name", &c.username)?;
         }
@@ -87,10 +88,7 @@ impl Session {
             phase: Phase::Connect,
             source,
         })?;
-        let ehlo_name = config
-            .ehlo_name
-            .clone()
-            .unwrap_or_else(|| connect::default_ehlo_name(local));
+        let ehlo_name = ehlo_name.unwrap_or_else(|| connect::default_ehlo_name(local));
         let stream = if config.tls == TlsMode::Implicit {
             notify(Event::State(SessionState::Tls));
             handshake(tcp, tls.as_ref(), config.timeouts.connect).await?

@@ -289,6 +289,9 @@ impl SmtpSettings {
                 return Err(Error::config(format!("invalid {what} {v:?}")));
             }
         }
+        if let Some(name) = &self.ehlo_name {
+            mailroom_smtp::ehlo_domain(name).map_err(|e| Error::config(e.to_string()))?;
+        }
         if let Some(t) = self.timeout
             && (t.is_zero() || t > Duration::from_secs(3600))
         {
