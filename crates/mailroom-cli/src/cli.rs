@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Create, queue and send email from the command line.
 #[derive(Debug, Parser)]
-#[command(name = "mailroom", version, about, max_term_width = 100)]
+#[command(name = "mailroom", version, about, max_term_width = 100, after_help = EXIT_CODES)]
 pub struct Cli {
     /// The message store directory [default: the platform data directory, e.g.
     /// ~/.local/share/mailroom]
@@ -24,6 +24,13 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The exit codes, shown under `mailroom --help` and in the manual page.
+const EXIT_CODES: &str = "Exit codes: 0 done; 75 left queued after a transient failure, or \
+outcome uncertain; 69 a message or recipient failed for good; 65 input refused before any network \
+traffic; 77 authentication refused; 78 configuration error (also TLS the settings cannot get; the \
+message stays queued); 74 the store could not be opened; 64 bad command line; 1 find found \
+nothing.";
 
 impl Cli {
     /// Whether the command asked for JSON output.

@@ -36,6 +36,8 @@ impl Exit {
         for r in reports {
             let this = if r.auth_refused() {
                 Exit::NoPerm
+            } else if r.tls_refused() {
+                Exit::Config
             } else if r.failed() {
                 Exit::Unavailable
             } else if r.pending()

@@ -671,10 +671,11 @@ fn starttls_missing_is_a_hard_failure_and_nothing_is_sent_in_plaintext() {
     let mut cmd = mailroom(store.path());
     send_args(&mut cmd, &format!("smtp://127.0.0.1:{}", server.port()));
     let out = run(&mut cmd);
-    // Left queued (waiting) with the reason: exit 75, as for every message left queued.
+    // Left queued (waiting) with the reason, and exit 78: it will not go through until the
+    // settings or the server change.
     assert_eq!(
         code(&out),
-        75,
+        78,
         "stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -695,10 +696,11 @@ fn untrusted_certificate_is_refused() {
     cmd.args(["--user", "alice", "--password-env", "MAILROOM_TEST_PW"])
         .env("MAILROOM_TEST_PW", "s3cret pass");
     let out = run(&mut cmd);
-    // Left queued (waiting) with the reason: exit 75, as for every message left queued.
+    // Left queued (waiting) with the reason, and exit 78: it will not go through until the
+    // settings or the server change.
     assert_eq!(
         code(&out),
-        75,
+        78,
         "stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -92,4 +92,11 @@ impl MessageReport {
     pub fn auth_refused(&self) -> bool {
         self.error.as_ref().is_some_and(|e| e.kind == "auth")
     }
+
+    /// The last attempt failed because TLS could not be set up as the settings demand (a
+    /// certificate not trusted, STARTTLS missing where it is required): trying again will not
+    /// help until the settings or the server change.
+    pub fn tls_refused(&self) -> bool {
+        self.error.as_ref().is_some_and(|e| e.kind == "tls")
+    }
 }

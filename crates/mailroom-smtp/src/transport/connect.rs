@@ -59,6 +59,12 @@ pub(super) async fn handshake(
     let connector = tokio_rustls::TlsConnector::from(config.clone());
     match timeout(limit, connector.connect(name.clone(), tcp)).await {
         Ok(Ok(stream)) => Ok(Stream::Tls(Box::new(stream))),
+        // rustls reports what it refuses (a certificate, a protocol) as invalid data; anything
+        // else is the connection failing under it, which may go better next time.
+        Ok(Err(e)) if e.kind() != std::io::ErrorKind::InvalidData => Err(Error::Io {
+            phase: Phase::TlsHandshake,
+            source: e,
+        }),
         Ok(Err(e)) => Err(Error::Tls {
             message: "handshake failed".into(),
             source: Some(Box::new(e)),
