@@ -53,6 +53,13 @@ async fn derived(
             anyhow::Error::new(e).context(format!("message {id}")),
         )
     })?;
+    if client.message().is_err() {
+        return Err(CliError::new(
+            Exit::DataErr,
+            "not_found",
+            anyhow::anyhow!("{id} is not a message (an account or a folder?)"),
+        ));
+    }
     let new_id = make(&mut client, identity.as_ref())?;
     // A draft that cannot be completed is removed, not left half-written.
     let filled = (|| -> Result<(), CliError> {

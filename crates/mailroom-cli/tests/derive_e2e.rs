@@ -335,3 +335,30 @@ fn reply_and_forward_summaries_list_every_recipient() {
     );
     assert_eq!(summary["cc"], serde_json::json!([]));
 }
+
+#[test]
+fn reply_to_a_missing_message_or_an_account_says_so() {
+    let store = tempfile::tempdir().unwrap();
+    add_account(store.path(), "me", 9, "me@example.com");
+    let accounts = json(&run(
+        mailroom(store.path()).args(["account", "list", "--json"])
+    ));
+    let account_id = accounts[0]["id"]
+        .as_i64()
+        .expect("an account id")
+        .to_string();
+    let out = run(mailroom(store.path()).args(["reply", &account_id, "--body", "x"]));
+    assert_eq!(code(&out), 65);
+    assert!(
+        text(&out.stderr).contains("is not a message"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(mailroom(store.path()).args(["forward", "99999", "--to", "a@example.org"]));
+    assert_eq!(code(&out), 65);
+    assert!(
+        text(&out.stderr).contains("not found"),
+        "{}",
+        text(&out.stderr)
+    );
+}
