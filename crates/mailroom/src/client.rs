@@ -10,7 +10,7 @@ use std::time::SystemTime;
 use mailroom_mime::{
     Attachment, ForwardMode, Mailbox, Match, Message, ReplyOptions, Scope, Source,
 };
-use mailroom_store::{Entry, EntryId, EntryKind, NewEntry, RecipientKind, Store};
+use mailroom_store::{Entry, EntryId, EntryKind, NewEntry, RecipientKind, RecipientState, Store};
 
 use crate::error::{Error, ErrorKind, chain};
 use crate::outbox::{
@@ -229,6 +229,7 @@ impl SmtpClientMtm {
     /// Commits the cached message to the store and refreshes the entry's size, description,
     /// details, date, flags and email fields. The message stops being in preparation.
     pub fn save(&mut self) -> Result<(), Error> {
+        self.check_editable()?;
         let mut entry = self.context_message()?.clone();
         let message = self.message()?.clone();
         message
@@ -402,6 +403,7 @@ impl SmtpClientMtm {
     /// (a copy to self is added if the account wants one). Returns its id; sending it now is
     /// the [`Sender`](crate::Sender)'s work.
     pub fn queue(&mut self, when: SendOption) -> Result<EntryId, Error> {
+        self.check_editable()?;
         let settings = self.account_settings(self.context_message()?.service)?;
         if let (Some(address), kind) = (&settings.address, settings.copy_to_self)
             && kind != CopyToSelf::None
@@ -539,6 +541,32 @@ impl SmtpClientMtm {
 
     fn context_message_id(&self) -> Result<EntryId, Error> {
         Ok(self.context_message()?.id)
+    }
+
+    /// Refuses to change what is no longer the client's to change, as the store holds it now
+    /// (not as cached): a sent message, one a sender is sending, one some recipients already
+    /// accepted (`Outbox::resend` retries the others), or one given as raw bytes.
+    fn check_editable(&self) -> Result<(), Error> {
+        let id = self.context_message_id()?;
+        let entry = self.store.entry(id)?;
+        let accepted = entry
+            .recipients
+            .iter()
+            .any(|r| r.state == RecipientState::Accepted);
+        let why = if entry.parent == EntryId::SENT {
+            "it was sent (reply to it or forward it instead)"
+        } else if entry.lease.is_some_and(|l| l.expires > SystemTime::now()) {
+            "a sender is sending it now"
+        } else if entry.parent == EntryId::OUTBOX && accepted {
+            "some recipients already accepted it (Outbox::resend retries the others)"
+        } else if self.store.stream_names(id)?.iter().any(|n| n == STREAM_RAW) {
+            "it was given as raw bytes, which are sent as they are"
+        } else {
+            return Ok(());
+        };
+        Err(Error::input(format!(
+            "message {id} cannot be changed: {why}"
+        )))
     }
 
     fn context_service_id(&self) -> Result<EntryId, Error> {

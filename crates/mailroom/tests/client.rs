@@ -346,3 +346,41 @@ fn plain_text_account_refuses_html_and_attachments() {
     assert!(e.to_string().contains("plain text only"), "{e}");
     assert!(client.queue(SendOption::Immediately).is_err());
 }
+
+#[tokio::test]
+async fn queue_or_save_of_a_sent_message_is_refused_and_nothing_is_sent_again() {
+    let server = CaptureServer::start(&CaptureOptions::default(), None);
+    let f = fixture(Some(&server));
+    let mut mail = SendAs::new(f.store.clone(), Some("work")).unwrap();
+    mail.to("bob@example.net").unwrap().body("once").unwrap();
+    let report = mail.send().await.unwrap();
+    assert_eq!(report.state, SendState::Sent, "{report:?}");
+    assert_eq!(server.wait_for(1, Duration::from_secs(10)).len(), 1);
+
+    // An application's "edit and send again" on the sent message.
+    let mut client = SmtpClientMtm::new(f.store.clone());
+    client.switch_context(report.id).unwrap();
+    client.set_body("edited after sending").unwrap();
+    let err = client.queue(SendOption::Immediately).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Input);
+    assert!(err.to_string().contains("was sent"), "{err}");
+    let err = client.save().unwrap_err();
+    assert!(err.to_string().contains("was sent"), "{err}");
+    let entry = f.store.entry(report.id).unwrap();
+    assert_eq!(entry.parent, EntryId::SENT);
+    assert_eq!(entry.recipients[0].state, RecipientState::Accepted);
+    let sender = mailroom::Sender::new(
+        f.store.clone(),
+        Services::new(f.store.clone()).settings(f.account).unwrap(),
+        Some(f.account),
+    );
+    assert!(
+        sender
+            .send(mailroom::Selection::Queued)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(server.messages().len(), 1, "the message went out twice");
+}

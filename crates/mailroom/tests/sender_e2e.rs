@@ -480,3 +480,41 @@ async fn messages_per_connection_opens_a_fresh_session_after_the_limit() {
     assert_eq!(server.wait_for(12, WAIT).len(), 12);
     assert_eq!(connections(&server), 3);
 }
+
+#[tokio::test]
+async fn a_message_deleted_while_it_is_sent_does_not_take_the_others_down() {
+    let (_dir, store) = store();
+    let server = CaptureServer::start(
+        &CaptureOptions {
+            delay_data: Some(Duration::from_millis(400)),
+            ..Default::default()
+        },
+        None,
+    );
+    let ids: Vec<EntryId> = (0..3)
+        .map(|_| queue(&store, &["bob@example.net"], SendOption::OnRequest))
+        .collect();
+    let sender = Sender::new(store.clone(), settings(server.port()), None);
+    let deleting = {
+        let store = store.clone();
+        let first = ids[0];
+        tokio::task::spawn_blocking(move || {
+            // While the first message waits for its reply to DATA.
+            let until = Instant::now() + WAIT;
+            while store.entry(first).unwrap().send_state != Some(SendState::Sending) {
+                assert!(Instant::now() < until, "the first message was never sent");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            store.delete(first).unwrap();
+        })
+    };
+    let reports = sender.send(Selection::Queued).await.unwrap();
+    deleting.await.unwrap();
+    for id in &ids[1..] {
+        let entry = store.entry(*id).unwrap();
+        assert_eq!(entry.parent, EntryId::SENT, "{id}: {reports:?}");
+        assert!(entry.lease.is_none());
+    }
+    assert!(store.entry(ids[0]).is_err());
+    assert_eq!(server.wait_for(3, WAIT).len(), 3);
+}

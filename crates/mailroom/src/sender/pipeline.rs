@@ -68,7 +68,7 @@ impl Sender {
             let outcomes = self.left_waiting(claimed, error, &mut run.reports);
             self.store.batch_with(Durability::Full, |b| {
                 for (entry, move_to) in &outcomes {
-                    b.finish(entry, &self.owner, *move_to)?;
+                    super::recorder::finish_unless_deleted(b, entry, &self.owner, *move_to)?;
                 }
                 Ok(())
             })?;

@@ -195,7 +195,7 @@ impl Recorder {
         }
         let loaded = self.store.batch_with(Durability::Relaxed, |b| {
             for (entry, move_to) in group.iter().flat_map(|r| &r.outcomes) {
-                b.finish(entry, &self.owner, *move_to)?;
+                finish_unless_deleted(b, entry, &self.owner, *move_to)?;
             }
             let mut sending = Vec::new();
             let mut loaded = Vec::with_capacity(nexts.len());
@@ -248,6 +248,23 @@ impl Recorder {
             });
             let _ = request.reply.send(Err(error));
         }
+    }
+}
+
+/// Records a message's outcome, unless the message was deleted while it was being sent:
+/// nothing is left to record it on, and the other outcomes of the commit must not be lost.
+pub(super) fn finish_unless_deleted(
+    b: &mut mailroom_store::Batch<'_>,
+    entry: &Entry,
+    owner: &str,
+    move_to: Option<mailroom_store::EntryId>,
+) -> mailroom_store::Result<()> {
+    match b.finish(entry, owner, move_to) {
+        Err(mailroom_store::StoreError::NotFound(id)) => {
+            tracing::warn!(%id, "a message was deleted while it was being sent");
+            Ok(())
+        }
+        other => other,
     }
 }
 

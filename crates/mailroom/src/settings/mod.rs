@@ -292,11 +292,14 @@ impl SmtpSettings {
         if let Some(name) = &self.ehlo_name {
             mailroom_smtp::ehlo_domain(name).map_err(|e| Error::config(e.to_string()))?;
         }
+        // Stored in whole seconds: anything else would come back changed (half a second as 0).
         if let Some(t) = self.timeout
-            && (t.is_zero() || t > Duration::from_secs(3600))
+            && (t < Duration::from_secs(1)
+                || t > Duration::from_secs(3600)
+                || t.subsec_nanos() != 0)
         {
             return Err(Error::config(
-                "the timeout must be between 1 and 3600 seconds",
+                "the timeout must be a whole number of seconds from 1 to 3600",
             ));
         }
         if let Some(auth) = &self.auth {
@@ -432,6 +435,21 @@ mod opt_secs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timeout_that_storage_would_change_is_refused() {
+        let with = |t: Duration| SmtpSettings {
+            timeout: Some(t),
+            ..SmtpSettings::default()
+        };
+        for bad in [0, 500, 1500, 3_601_000] {
+            let err = with(Duration::from_millis(bad)).validate().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Config, "{bad} ms");
+        }
+        for good in [1, 30, 3600] {
+            with(Duration::from_secs(good)).validate().unwrap();
+        }
+    }
 
     #[test]
     fn settings_round_trip_through_json_with_secrets_hidden_from_debug() {
