@@ -506,6 +506,12 @@ impl SmtpClientMtm {
             vcard: defaults.vcard,
             ..derived
         };
+        // Stored at once (still in preparation), so that the reply or forward is there to
+        // load again even if the context moves on before it is saved.
+        let json =
+            serde_json::to_vec(&*message).map_err(|e| Error::input("message").with_source(e))?;
+        self.store
+            .write_stream(id, STREAM_MESSAGE, &mut json.as_slice())?;
         Ok(id)
     }
 

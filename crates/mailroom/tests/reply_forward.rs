@@ -196,3 +196,32 @@ fn reply_and_forward_put_the_users_text_into_the_html_part() {
         );
     }
 }
+
+#[test]
+fn a_reply_or_forward_is_stored_before_it_is_saved_and_survives_a_context_switch() {
+    let f = fixture();
+    let original = store_raw(&f, FROM_OTHER, Some(f.account), &["x@example.com"]);
+    let mut client = SmtpClientMtm::new(f.store.clone());
+    for forward in [false, true] {
+        client.switch_context(original).unwrap();
+        let derived = if forward {
+            client.forward(true).unwrap()
+        } else {
+            client.reply(false).unwrap()
+        };
+        // The application looks at another message first, then comes back to finish it.
+        client.switch_context(original).unwrap();
+        client.switch_context(derived).unwrap();
+        let m = client.message().unwrap();
+        let want = if forward { "Fwd: Plans" } else { "Re: Fwd: Plans" };
+        assert_eq!(m.subject.as_deref(), Some(want));
+        assert_eq!(m.attachments.len(), usize::from(forward));
+        assert!(m.text.as_deref().unwrap_or("").contains("wrote") || forward);
+        client
+            .add_addressee(mailroom::store::RecipientKind::To, "z@example.org")
+            .unwrap();
+        client.save().unwrap();
+        client.switch_context(derived).unwrap();
+        assert_eq!(client.message().unwrap().subject.as_deref(), Some(want));
+    }
+}

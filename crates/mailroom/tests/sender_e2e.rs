@@ -518,3 +518,19 @@ async fn a_message_deleted_while_it_is_sent_does_not_take_the_others_down() {
     assert!(store.entry(ids[0]).is_err());
     assert_eq!(server.wait_for(3, WAIT).len(), 3);
 }
+
+#[tokio::test]
+async fn progress_ends_done_when_the_send_operation_fails_as_a_whole() {
+    let (_dir, store) = store();
+    queue(&store, &["bob@example.net"], SendOption::OnRequest);
+    let mut bad = settings(free_port());
+    bad.auth = Some(mailroom::AuthSettings {
+        login: "alice".into(),
+        password: mailroom::PasswordSource::Env("MAILROOM_TEST_UNSET_VARIABLE".into()),
+        mechanisms: Vec::new(),
+    });
+    let sender = Sender::new(store.clone(), bad, None);
+    let progress = sender.progress();
+    assert!(sender.send(Selection::Queued).await.is_err());
+    assert_eq!(progress.borrow().state, ProgressState::Done);
+}

@@ -217,6 +217,15 @@ impl Sender {
     /// Errors are for the operation as a whole (unusable settings, a failing store); what
     /// happened to each message, including refusals and unreachable servers, is in its report.
     pub async fn send(&self, selection: Selection) -> Result<Vec<MessageReport>, Error> {
+        let result = self.send_selected(selection).await;
+        if result.is_err() {
+            // An operation that fails as a whole ends too, for whoever waits for `Done`.
+            self.progress.update(|p| p.state = ProgressState::Done);
+        }
+        result
+    }
+
+    async fn send_selected(&self, selection: Selection) -> Result<Vec<MessageReport>, Error> {
         recovery::recover(&self.store, &self.owner, (self.clock)())?;
         let (states, ids) = self.candidates(&selection)?;
         self.progress.update(|p| {
