@@ -48,6 +48,20 @@ pub struct SmtpClientMtm {
     message: Option<Message>,
 }
 
+/// Opens a file to attach; a directory or anything else that is not a file is the caller's
+/// input error, named as such.
+fn open_attachment(path: &Path) -> Result<fs::File, Error> {
+    let cannot =
+        |e| Error::input(format!("cannot read the attachment {}", path.display())).with_source(e);
+    if !fs::metadata(path).map_err(cannot)?.is_file() {
+        return Err(Error::input(format!(
+            "the attachment {} is not a file",
+            path.display()
+        )));
+    }
+    fs::File::open(path).map_err(cannot)
+}
+
 impl SmtpClientMtm {
     /// A client MTM on `store` with no context.
     pub fn new(store: Arc<Store>) -> SmtpClientMtm {
@@ -202,9 +216,7 @@ impl SmtpClientMtm {
             .ok_or_else(|| Error::input(format!("{} has no usable file name", path.display())))?
             .to_string();
         check_content_type(content_type)?;
-        let mut file = fs::File::open(path).map_err(|e| {
-            Error::input(format!("cannot read the attachment {}", path.display())).with_source(e)
-        })?;
+        let mut file = open_attachment(path)?;
         let key = format!("{ATTACHMENT_PREFIX}{}", rand::random::<u64>());
         self.store.write_stream(id, &key, &mut file)?;
         let attachment = Attachment {
@@ -214,6 +226,28 @@ impl SmtpClientMtm {
             source: Source::Stream { key },
         };
         self.message_mut()?.attachments.push(attachment);
+        Ok(())
+    }
+
+    /// Copies into the store the parts that still name a file (`Attachment::from_file` put
+    /// in through [`message_mut`](Self::message_mut)), as `add_attachment_file` does: what is
+    /// sent is the file as it is now, whatever happens to it later.
+    fn copy_attached_files(&mut self, id: EntryId) -> Result<(), Error> {
+        let store = self.store.clone();
+        let message = self.message_mut()?;
+        for part in message
+            .attachments
+            .iter_mut()
+            .chain(message.inline.iter_mut())
+        {
+            let Source::File { path } = &part.source else {
+                continue;
+            };
+            let mut file = open_attachment(path)?;
+            let key = format!("{ATTACHMENT_PREFIX}{}", rand::random::<u64>());
+            store.write_stream(id, &key, &mut file)?;
+            part.source = Source::Stream { key };
+        }
         Ok(())
     }
 
@@ -231,10 +265,11 @@ impl SmtpClientMtm {
     pub fn save(&mut self) -> Result<(), Error> {
         self.check_editable()?;
         let mut entry = self.context_message()?.clone();
-        let message = self.message()?.clone();
-        message
+        self.message()?
             .validate()
             .map_err(|e| Error::input("invalid message").with_source(e))?;
+        self.copy_attached_files(entry.id)?;
+        let message = self.message()?.clone();
         let size = rendered_size(&self.store, entry.id, &message)?;
         describe(&mut entry, &message, size);
         entry.flags.in_preparation = false;

@@ -384,3 +384,40 @@ async fn queue_or_save_of_a_sent_message_is_refused_and_nothing_is_sent_again() 
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(server.messages().len(), 1, "the message went out twice");
 }
+
+#[test]
+fn a_file_attachment_put_in_directly_is_copied_into_the_store_on_save() {
+    let f = fixture(None);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, "first version").unwrap();
+    let mut client = SmtpClientMtm::new(f.store.clone());
+    let id = client.create_message(Some(f.account)).unwrap();
+    client
+        .add_addressee(RecipientKind::To, "bob@example.net")
+        .unwrap();
+    client
+        .message_mut()
+        .unwrap()
+        .attachments
+        .push(mailroom::mime::Attachment::from_file(
+            "notes.txt",
+            "text/plain",
+            &path,
+        ));
+    client.save().unwrap();
+    // What is stored is the file as it was when saved.
+    std::fs::write(&path, "changed later").unwrap();
+    std::fs::remove_file(&path).unwrap();
+    client.switch_context(id).unwrap();
+    let mut out = Vec::new();
+    mailroom::write_message_bytes(&f.store, id, &mut out).unwrap();
+    let parsed = MessageParser::default().parse(&out).unwrap();
+    assert_eq!(parsed.attachment(0).unwrap().contents(), b"first version");
+
+    let err = client
+        .add_attachment_file(dir.path(), "application/octet-stream")
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Input);
+    assert!(err.to_string().contains("is not a file"), "{err}");
+}

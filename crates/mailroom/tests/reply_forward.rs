@@ -213,7 +213,11 @@ fn a_reply_or_forward_is_stored_before_it_is_saved_and_survives_a_context_switch
         client.switch_context(original).unwrap();
         client.switch_context(derived).unwrap();
         let m = client.message().unwrap();
-        let want = if forward { "Fwd: Plans" } else { "Re: Fwd: Plans" };
+        let want = if forward {
+            "Fwd: Plans"
+        } else {
+            "Re: Fwd: Plans"
+        };
         assert_eq!(m.subject.as_deref(), Some(want));
         assert_eq!(m.attachments.len(), usize::from(forward));
         assert!(m.text.as_deref().unwrap_or("").contains("wrote") || forward);
