@@ -350,20 +350,8 @@ pub fn cancel(g: &Globals, args: IdArgs) -> Result<Exit, CliError> {
 /// `delete ID`: refused while a sender holds the message.
 pub fn delete(g: &Globals, args: IdArgs) -> Result<Exit, CliError> {
     let store = open_store(g.store_dir.clone())?;
-    Outbox::new(store.clone(), None).settle_stopped_senders()?;
     let entry = message_entry(&store, args.id)?;
-    let held = entry
-        .lease
-        .as_ref()
-        .is_some_and(|l| l.expires > SystemTime::now())
-        || entry.send_state == Some(SendState::Sending);
-    if held {
-        return Err(CliError::input(anyhow::anyhow!(
-            "message {} is being sent now; cancel it or wait",
-            entry.id
-        )));
-    }
-    store.delete(entry.id).map_err(mailroom::Error::from)?;
+    Outbox::new(store.clone(), None).delete(entry.id)?;
     if g.json {
         outln!("{}", json!({ "id": entry.id.0, "deleted": true }));
     } else {

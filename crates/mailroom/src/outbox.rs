@@ -293,6 +293,29 @@ impl Outbox {
         })
     }
 
+    /// Deletes a message from whatever folder it is in (Drafts, the Outbox, Sent). Refused
+    /// while a sender holds it: the check and the deletion are one transaction, so a sender
+    /// cannot take it in between.
+    pub fn delete(&self, id: EntryId) -> Result<(), Error> {
+        self.settle_stopped_senders()?;
+        let now = SystemTime::now();
+        let held = self.store.batch(|b| {
+            let entry = b.entry(id)?;
+            let held = entry.lease.is_some_and(|l| l.expires > now)
+                || entry.send_state == Some(SendState::Sending);
+            if !held {
+                b.delete(id)?;
+            }
+            Ok(held)
+        })?;
+        if held {
+            return Err(Error::input(format!(
+                "message {id} cannot be deleted: a sender is sending it now (cancel it or wait)"
+            )));
+        }
+        Ok(())
+    }
+
     fn change_state(
         &self,
         id: EntryId,

@@ -534,3 +534,38 @@ async fn progress_ends_done_when_the_send_operation_fails_as_a_whole() {
     assert!(sender.send(Selection::Queued).await.is_err());
     assert_eq!(progress.borrow().state, ProgressState::Done);
 }
+
+#[tokio::test]
+async fn outbox_delete_refuses_a_message_a_sender_holds_and_deletes_it_after() {
+    let (_dir, store) = store();
+    let server = CaptureServer::start(
+        &CaptureOptions {
+            delay_data: Some(Duration::from_millis(400)),
+            ..Default::default()
+        },
+        None,
+    );
+    let id = queue(&store, &["bob@example.net"], SendOption::OnRequest);
+    let sender = Sender::new(store.clone(), settings(server.port()), None);
+    let refused = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || {
+            let until = Instant::now() + WAIT;
+            while store.entry(id).unwrap().send_state != Some(SendState::Sending) {
+                assert!(Instant::now() < until, "the message was never sent");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Outbox::new(store.clone(), None).delete(id).unwrap_err()
+        })
+    };
+    let reports = sender.send(Selection::Queued).await.unwrap();
+    let err = refused.await.unwrap();
+    assert!(
+        err.to_string().contains("a sender is sending it now"),
+        "{err}"
+    );
+    assert_eq!(reports[0].state, SendState::Sent);
+    assert_eq!(store.entry(id).unwrap().parent, EntryId::SENT);
+    Outbox::new(store.clone(), None).delete(id).unwrap();
+    assert!(store.entry(id).is_err());
+}
