@@ -506,6 +506,27 @@ mod tests {
     }
 
     #[test]
+    fn server_urls_with_a_bare_ipv6_address_or_a_strange_host_are_refused() {
+        for good in [
+            "smtp://mail.example.org:587",
+            "smtps://[::1]",
+            "smtp://127.0.0.1",
+            "smtp://bücher.example",
+            "smtp://mail_relay:25",
+        ] {
+            good.parse::<ServerUrl>().unwrap();
+        }
+        for (bad, why) in [
+            ("smtp://::1", "inside [ ]"),
+            ("smtp://bad_host!:25", "not a name"),
+            ("smtp://a,b:25", "not a name"),
+        ] {
+            let e = bad.parse::<ServerUrl>().unwrap_err();
+            assert!(e.to_string().contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn default_ports_follow_the_tls_mode() {
         let url: ServerUrl = "smtps://[::1]".parse().unwrap();
         let s = SmtpSettings {

@@ -119,6 +119,17 @@ impl FromStr for ServerUrl {
         if host.is_empty() {
             return Err(bad("no host"));
         }
+        // A name (internationalised ones too) or an IPv4 address; IPv6 goes inside [ ].
+        let name_ok = host
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_'));
+        if !rest.starts_with('[') && !name_ok {
+            return Err(bad(if host.contains(':') {
+                "an IPv6 address goes inside [ ], as in smtp://[::1]:25"
+            } else {
+                "the host is not a name or an address"
+            }));
+        }
         let port = match port {
             None => None,
             Some(p) => match p.parse::<u16>() {
