@@ -481,16 +481,30 @@ async fn messages_per_connection_opens_a_fresh_session_after_the_limit() {
     assert_eq!(connections(&server), 3);
 }
 
-#[tokio::test]
-async fn a_message_deleted_while_it_is_sent_does_not_take_the_others_down() {
-    let (_dir, store) = store();
-    let server = CaptureServer::start(
+/// A server that takes 400 ms to answer each message's data.
+fn slow_server() -> CaptureServer {
+    CaptureServer::start(
         &CaptureOptions {
             delay_data: Some(Duration::from_millis(400)),
             ..Default::default()
         },
         None,
-    );
+    )
+}
+
+/// Waits (on a blocking thread) until a sender has marked message `id` `Sending`.
+fn wait_until_sending(store: &Store, id: EntryId) {
+    let until = Instant::now() + WAIT;
+    while store.entry(id).unwrap().send_state != Some(SendState::Sending) {
+        assert!(Instant::now() < until, "message {id} was never sent");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[tokio::test]
+async fn a_message_deleted_while_it_is_sent_does_not_take_the_others_down() {
+    let (_dir, store) = store();
+    let server = slow_server();
     let ids: Vec<EntryId> = (0..3)
         .map(|_| queue(&store, &["bob@example.net"], SendOption::OnRequest))
         .collect();
@@ -500,11 +514,7 @@ async fn a_message_deleted_while_it_is_sent_does_not_take_the_others_down() {
         let first = ids[0];
         tokio::task::spawn_blocking(move || {
             // While the first message waits for its reply to DATA.
-            let until = Instant::now() + WAIT;
-            while store.entry(first).unwrap().send_state != Some(SendState::Sending) {
-                assert!(Instant::now() < until, "the first message was never sent");
-                std::thread::sleep(Duration::from_millis(5));
-            }
+            wait_until_sending(&store, first);
             store.delete(first).unwrap();
         })
     };
@@ -538,23 +548,13 @@ async fn progress_ends_done_when_the_send_operation_fails_as_a_whole() {
 #[tokio::test]
 async fn outbox_delete_refuses_a_message_a_sender_holds_and_deletes_it_after() {
     let (_dir, store) = store();
-    let server = CaptureServer::start(
-        &CaptureOptions {
-            delay_data: Some(Duration::from_millis(400)),
-            ..Default::default()
-        },
-        None,
-    );
+    let server = slow_server();
     let id = queue(&store, &["bob@example.net"], SendOption::OnRequest);
     let sender = Sender::new(store.clone(), settings(server.port()), None);
     let refused = {
         let store = store.clone();
         tokio::task::spawn_blocking(move || {
-            let until = Instant::now() + WAIT;
-            while store.entry(id).unwrap().send_state != Some(SendState::Sending) {
-                assert!(Instant::now() < until, "the message was never sent");
-                std::thread::sleep(Duration::from_millis(5));
-            }
+            wait_until_sending(&store, id);
             Outbox::new(store.clone(), None).delete(id).unwrap_err()
         })
     };
