@@ -437,6 +437,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_password_command_shows_only_its_program_in_debug() {
+        let source = PasswordSource::Command("printf %s hunter3".into());
+        let shown = format!("{source:?}");
+        assert!(
+            shown.contains("printf") && !shown.contains("hunter3"),
+            "{shown}"
+        );
+        let settings = SmtpSettings {
+            auth: Some(AuthSettings {
+                login: "alice".into(),
+                password: source,
+                mechanisms: Vec::new(),
+            }),
+            ..SmtpSettings::default()
+        };
+        assert!(!format!("{settings:?}").contains("hunter3"));
+    }
+
+    #[test]
     fn a_timeout_that_storage_would_change_is_refused() {
         let with = |t: Duration| SmtpSettings {
             timeout: Some(t),

@@ -160,8 +160,9 @@ impl fmt::Display for ServerUrl {
     }
 }
 
-/// Where the password comes from. A stored secret never appears in `Debug` output.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Where the password comes from. Neither a stored secret nor a command's arguments (which may
+/// carry one) appear in `Debug` output.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PasswordSource {
     /// Read from this environment variable at send time.
@@ -170,6 +171,25 @@ pub enum PasswordSource {
     Command(String),
     /// Kept in the store.
     Stored(#[serde(with = "stored_secret")] Secret),
+}
+
+impl fmt::Debug for PasswordSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PasswordSource::Env(name) => f.debug_tuple("Env").field(name).finish(),
+            // The program only: `printf %s secret` must not print the secret.
+            PasswordSource::Command(command) => {
+                let program = command.split_whitespace().next().unwrap_or("");
+                let shown = if program.len() < command.trim().len() {
+                    format!("{program} …")
+                } else {
+                    program.to_string()
+                };
+                f.debug_tuple("Command").field(&shown).finish()
+            }
+            PasswordSource::Stored(secret) => f.debug_tuple("Stored").field(secret).finish(),
+        }
+    }
 }
 
 mod stored_secret {
