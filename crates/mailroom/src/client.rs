@@ -46,6 +46,21 @@ pub struct SmtpClientMtm {
     store: Arc<Store>,
     context: Option<Entry>,
     message: Option<Message>,
+    /// The attachment streams this client wrote, by message.
+    written: Vec<(EntryId, String)>,
+}
+
+/// The stream keys a message's parts are read from.
+fn stream_keys(message: &Message) -> Vec<String> {
+    message
+        .attachments
+        .iter()
+        .chain(&message.inline)
+        .filter_map(|a| match &a.source {
+            Source::Stream { key } => Some(key.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Opens a file to attach; a directory or anything else that is not a file is the caller's
@@ -69,6 +84,7 @@ impl SmtpClientMtm {
             store,
             context: None,
             message: None,
+            written: Vec::new(),
         }
     }
 
@@ -219,6 +235,7 @@ impl SmtpClientMtm {
         let mut file = open_attachment(path)?;
         let key = format!("{ATTACHMENT_PREFIX}{}", rand::random::<u64>());
         self.store.write_stream(id, &key, &mut file)?;
+        self.written.push((id, key.clone()));
         let attachment = Attachment {
             file_name: Some(name),
             content_type: content_type.to_string(),
@@ -234,6 +251,7 @@ impl SmtpClientMtm {
     /// sent is the file as it is now, whatever happens to it later.
     fn copy_attached_files(&mut self, id: EntryId) -> Result<(), Error> {
         let store = self.store.clone();
+        let mut written = Vec::new();
         let message = self.message_mut()?;
         for part in message
             .attachments
@@ -246,8 +264,10 @@ impl SmtpClientMtm {
             let mut file = open_attachment(path)?;
             let key = format!("{ATTACHMENT_PREFIX}{}", rand::random::<u64>());
             store.write_stream(id, &key, &mut file)?;
+            written.push((id, key.clone()));
             part.source = Source::Stream { key };
         }
+        self.written.extend(written);
         Ok(())
     }
 
@@ -276,20 +296,20 @@ impl SmtpClientMtm {
         entry.flags.visible = true;
         let json =
             serde_json::to_vec(&message).map_err(|e| Error::input("message").with_source(e))?;
-        let keep: Vec<String> = message
-            .attachments
-            .iter()
-            .chain(&message.inline)
-            .filter_map(|a| match &a.source {
-                Source::Stream { key } => Some(key.clone()),
-                _ => None,
-            })
-            .collect();
+        // A part's stream goes only when this save drops it: it was in the stored message, or
+        // this client wrote it. Another client's attachment, written but not saved yet, stays.
+        let keep = stream_keys(&message);
+        let stored = read_all(&self.store, entry.id, STREAM_MESSAGE)
+            .ok()
+            .and_then(|json| serde_json::from_slice::<Message>(&json).ok())
+            .map(|m| stream_keys(&m))
+            .unwrap_or_default();
         let unused: Vec<String> = self
             .store
             .stream_names(entry.id)?
             .into_iter()
             .filter(|n| n.starts_with(ATTACHMENT_PREFIX) && !keep.contains(n))
+            .filter(|n| stored.contains(n) || self.written.contains(&(entry.id, n.clone())))
             .collect();
         self.store.batch(|b| {
             b.write_stream(entry.id, STREAM_MESSAGE, &mut json.as_slice())?;

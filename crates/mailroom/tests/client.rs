@@ -421,3 +421,26 @@ fn a_file_attachment_put_in_directly_is_copied_into_the_store_on_save() {
     assert_eq!(err.kind(), ErrorKind::Input);
     assert!(err.to_string().contains("is not a file"), "{err}");
 }
+
+#[test]
+fn two_clients_editing_one_draft_do_not_delete_each_others_attachments() {
+    let f = fixture(None);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.txt");
+    std::fs::write(&path, "from client A").unwrap();
+    let mut a = SmtpClientMtm::new(f.store.clone());
+    let id = a.create_message(Some(f.account)).unwrap();
+    a.add_addressee(RecipientKind::To, "bob@example.net").unwrap();
+    a.save().unwrap();
+    let mut b = SmtpClientMtm::new(f.store.clone());
+    b.switch_context(id).unwrap();
+    // A attaches (the stream is written at once), B saves its older copy, then A saves.
+    a.add_attachment_file(&path, "text/plain").unwrap();
+    b.set_subject("from B").unwrap();
+    b.save().unwrap();
+    a.save().unwrap();
+    let mut out = Vec::new();
+    mailroom::write_message_bytes(&f.store, id, &mut out).unwrap();
+    let parsed = MessageParser::default().parse(&out).unwrap();
+    assert_eq!(parsed.attachment(0).unwrap().contents(), b"from client A");
+}
