@@ -322,6 +322,22 @@ impl SmtpClientMtm {
         Ok(())
     }
 
+    /// Deletes the context message, which must be a draft (a sent or queued message goes
+    /// through `Outbox::delete`), and leaves no context.
+    pub fn discard(&mut self) -> Result<(), Error> {
+        let id = self.context_message_id()?;
+        let entry = self.store.entry(id)?;
+        if entry.parent != EntryId::DRAFTS {
+            return Err(Error::input(format!(
+                "message {id} is not a draft (Outbox::delete removes queued and sent messages)"
+            )));
+        }
+        self.store.delete(id)?;
+        self.context = None;
+        self.message = None;
+        Ok(())
+    }
+
     /// Fills the cache from the store (a composed message, or a raw one parsed).
     pub fn load(&mut self) -> Result<(), Error> {
         let id = self.context_message_id()?;

@@ -28,6 +28,8 @@ pub struct SendAs {
     service: EntryId,
     settings: SmtpSettings,
     id: EntryId,
+    /// Saved or queued: the message is the store's now, and dropping this leaves it.
+    kept: bool,
 }
 
 impl SendAs {
@@ -51,6 +53,7 @@ impl SendAs {
             service: service.id,
             settings,
             id,
+            kept: false,
         })
     }
 
@@ -98,11 +101,13 @@ impl SendAs {
     /// Saves the message in Drafts without sending it.
     pub fn save(mut self) -> Result<EntryId, Error> {
         self.client.save()?;
+        self.kept = true;
         Ok(self.id)
     }
 
-    /// Queues the message as the account's send option says and, for "immediately", sends it
-    /// now. The report says what became of it.
+    /// Queues the message as the account's send option says and, for "immediately" and "next
+    /// connection" with a server set, sends it now. The report says what became of it. A
+    /// message that cannot be queued (no recipient, a bad value) is discarded with this value.
     pub async fn send(mut self) -> Result<MessageReport, Error> {
         let when = match self.settings.send_option {
             DefaultSendOption::Immediately => SendOption::Immediately,
@@ -110,11 +115,12 @@ impl SendAs {
             DefaultSendOption::OnRequest => SendOption::OnRequest,
         };
         let id = self.client.queue(when)?;
+        self.kept = true;
         let send_now = when != SendOption::OnRequest && self.settings.server.is_some();
         if send_now {
             let sender = Sender::new(
                 self.client.store().clone(),
-                self.settings,
+                self.settings.clone(),
                 Some(self.service),
             );
             let mut reports = sender.send(Selection::Ids(vec![id])).await?;
@@ -123,5 +129,14 @@ impl SendAs {
             }
         }
         Ok(MessageReport::from_entry(&self.client.store().entry(id)?))
+    }
+}
+
+impl Drop for SendAs {
+    /// A message neither saved nor queued goes with this value: nothing else can reach it.
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = self.client.discard();
+        }
     }
 }

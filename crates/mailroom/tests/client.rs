@@ -430,7 +430,8 @@ fn two_clients_editing_one_draft_do_not_delete_each_others_attachments() {
     std::fs::write(&path, "from client A").unwrap();
     let mut a = SmtpClientMtm::new(f.store.clone());
     let id = a.create_message(Some(f.account)).unwrap();
-    a.add_addressee(RecipientKind::To, "bob@example.net").unwrap();
+    a.add_addressee(RecipientKind::To, "bob@example.net")
+        .unwrap();
     a.save().unwrap();
     let mut b = SmtpClientMtm::new(f.store.clone());
     b.switch_context(id).unwrap();
@@ -443,4 +444,35 @@ fn two_clients_editing_one_draft_do_not_delete_each_others_attachments() {
     mailroom::write_message_bytes(&f.store, id, &mut out).unwrap();
     let parsed = MessageParser::default().parse(&out).unwrap();
     assert_eq!(parsed.attachment(0).unwrap().contents(), b"from client A");
+}
+
+#[tokio::test]
+async fn unfinished_messages_do_not_pile_up_in_drafts() {
+    let f = fixture(None);
+    let drafts = || {
+        f.store
+            .children(EntryId::DRAFTS, &mailroom::store::Filter::all())
+            .unwrap()
+            .len()
+    };
+    // Dropped before it was saved or sent, or refused by send: nothing is left behind.
+    let mut mail = SendAs::new(f.store.clone(), Some("work")).unwrap();
+    mail.subject("never finished").unwrap();
+    drop(mail);
+    let mail = SendAs::new(f.store.clone(), Some("work")).unwrap();
+    assert!(mail.send().await.is_err(), "no recipient");
+    assert_eq!(drafts(), 0);
+    // Saved ones stay; a client can discard a draft, but not a queued message.
+    let mut mail = SendAs::new(f.store.clone(), Some("work")).unwrap();
+    mail.to("bob@example.net").unwrap();
+    let kept = mail.save().unwrap();
+    assert_eq!(drafts(), 1);
+    let mut client = SmtpClientMtm::new(f.store.clone());
+    client.switch_context(kept).unwrap();
+    client.queue(SendOption::OnRequest).unwrap();
+    assert!(client.discard().is_err());
+    let draft = client.create_message(Some(f.account)).unwrap();
+    client.discard().unwrap();
+    assert!(f.store.entry(draft).is_err());
+    assert!(f.store.entry(kept).is_ok());
 }
