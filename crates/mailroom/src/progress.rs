@@ -59,6 +59,9 @@ pub struct SmtpProgress {
 pub(crate) struct ProgressPublisher {
     tx: watch::Sender<SmtpProgress>,
     listeners: std::sync::RwLock<Vec<Listener>>,
+    /// Whether the operation runs several sessions: then one session's opening or closing is
+    /// not the operation's state once it is sending (the sender says when it closes).
+    several: std::sync::atomic::AtomicBool,
 }
 
 /// A function called with every progress update, in order.
@@ -74,7 +77,14 @@ impl ProgressPublisher {
         ProgressPublisher {
             tx,
             listeners: std::sync::RwLock::new(Vec::new()),
+            several: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Says how many sessions the operation starting now runs.
+    pub fn set_sessions(&self, sessions: usize) {
+        self.several
+            .store(sessions > 1, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn subscribe(&self) -> watch::Receiver<SmtpProgress> {
@@ -115,6 +125,15 @@ impl Observer for ProgressPublisher {
                     SessionState::Closing => ProgressState::Closing,
                     _ => return,
                 };
+                if self.several.load(std::sync::atomic::Ordering::Relaxed) {
+                    // Another session's opening or closing while messages go out.
+                    let sending = self.tx.borrow().state == ProgressState::Sending;
+                    if state == ProgressState::Closing
+                        || (sending && state != ProgressState::Sending)
+                    {
+                        return;
+                    }
+                }
                 self.update(|p| p.state = state);
             }
             Event::BytesSent { sent, total } => self.update(|p| {

@@ -569,3 +569,44 @@ async fn outbox_delete_refuses_a_message_a_sender_holds_and_deletes_it_after() {
     Outbox::new(store.clone(), None).delete(id).unwrap();
     assert!(store.entry(id).is_err());
 }
+
+#[tokio::test]
+async fn progress_over_several_sessions_moves_forward_and_closes_once() {
+    let (_dir, store) = store();
+    let server = CaptureServer::start(&CaptureOptions::default(), None);
+    let ids: Vec<_> = (0..12)
+        .map(|_| queue(&store, &["bob@example.net"], SendOption::OnRequest))
+        .collect();
+    let mut two = settings(server.port());
+    two.connections_per_server = 2;
+    let sender = Sender::new(store.clone(), two, None);
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    sender.on_progress(move |p| log.lock().unwrap().push(p.clone()));
+    let reports = sender.send(Selection::Ids(ids)).await.unwrap();
+    assert!(reports.iter().all(|r| r.state == SendState::Sent));
+    let seen = seen.lock().unwrap();
+    let indexes: Vec<usize> = seen
+        .iter()
+        .filter(|p| p.state == ProgressState::Sending)
+        .map(|p| p.index)
+        .collect();
+    assert!(indexes.windows(2).all(|w| w[0] <= w[1]), "{indexes:?}");
+    assert!(indexes.iter().all(|&i| i < 12), "{indexes:?}");
+    // Closing comes once, after the last message, and nothing is sent after it.
+    let closing = seen
+        .iter()
+        .position(|p| p.state == ProgressState::Closing)
+        .expect("a Closing state");
+    let after: Vec<_> = seen[closing..]
+        .iter()
+        .map(|p| (p.state, p.index, p.sent))
+        .collect();
+    assert!(
+        after
+            .iter()
+            .all(|(state, _, _)| matches!(state, ProgressState::Closing | ProgressState::Done)),
+        "{after:?}"
+    );
+    assert_eq!(seen.last().unwrap().sent, 12);
+}

@@ -111,6 +111,8 @@ struct Run {
 struct Batches<'a> {
     left: std::sync::Mutex<std::collections::VecDeque<&'a [EntryId]>>,
     healthy: std::sync::atomic::AtomicUsize,
+    /// Sessions still working: the progress says `Closing` only when the last one closes.
+    working: std::sync::atomic::AtomicUsize,
 }
 
 impl Batches<'_> {
@@ -249,10 +251,12 @@ impl Sender {
         };
         // Up to `connections_per_server` sessions, each taking the next batch in turn.
         let sessions = (self.settings.connections_per_server as usize).clamp(1, 16);
+        self.progress.set_sessions(sessions);
         let batch = BATCH.min(ids.len().div_ceil(sessions)).max(1);
         let batches = Batches {
             left: std::sync::Mutex::new(ids.chunks(batch).collect()),
             healthy: std::sync::atomic::AtomicUsize::new(sessions),
+            working: std::sync::atomic::AtomicUsize::new(sessions),
         };
         let recorder = Arc::new(recorder::Recorder::new(
             self.store.clone(),
@@ -336,8 +340,11 @@ impl Sender {
             })??;
             self.chunk(config, &mut run, claimed).await?;
         }
+        let last = batches.working.fetch_sub(1, Ordering::SeqCst) == 1;
         if let Some(session) = run.session.take() {
-            self.progress.update(|p| p.state = ProgressState::Closing);
+            if last {
+                self.progress.update(|p| p.state = ProgressState::Closing);
+            }
             if let Err(e) = session.quit().await {
                 debug!(error = %e, "QUIT failed");
             }

@@ -176,11 +176,10 @@ impl Sender {
                             return None;
                         };
                         let Some(Ok(prepared)) = f.ready.pop_front() else { unreachable!() };
-                        let index = reports.lock().unwrap_or_else(|p| p.into_inner()).len()
-                            + f.in_flight;
+                        let ahead = f.in_flight;
                         f.in_flight += 1;
                         *in_session += 1;
-                        Some(self.hand_out(prepared, index))
+                        Some(self.hand_out(prepared, ahead))
                     },
                     |tag: Tag, result| {
                         let mut f = lock();
@@ -256,7 +255,8 @@ impl Sender {
     }
 
     /// Starts the transaction of a ready message: progress, log line, and what the engine needs.
-    fn hand_out(&self, prepared: Prepared, index: usize) -> Outgoing<Tag, Body> {
+    /// `ahead` is how many of this session's messages are still on the wire before this one.
+    fn hand_out(&self, prepared: Prepared, ahead: usize) -> Outgoing<Tag, Body> {
         let Prepared {
             entry,
             previous,
@@ -265,7 +265,10 @@ impl Sender {
             body,
         } = prepared;
         self.progress.update(|p| {
-            p.index = index;
+            // Counted over the whole operation, so that several sessions' indexes do not
+            // interleave: the messages done, and this session's own still on the wire.
+            let at = (p.sent + p.not_sent + p.failed + ahead).min(p.total.saturating_sub(1));
+            p.index = p.index.max(at);
             p.message = Some(entry.id);
             p.bytes_sent = 0;
             p.bytes_total = entry.size;
