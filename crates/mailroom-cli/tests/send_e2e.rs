@@ -556,6 +556,31 @@ fn idn_domain_and_quoted_local_part_go_to_a_server_without_smtputf8() {
 }
 
 #[test]
+fn a_message_the_server_can_never_take_fails_instead_of_waiting_for_a_retry() {
+    // A UTF-8 local part needs SMTPUTF8, which this server does not offer.
+    let server = CaptureServer::start(&CaptureOptions::default(), None);
+    let store = tempfile::tempdir().unwrap();
+    let url = format!("smtp://127.0.0.1:{}", server.port());
+    let out = run(mailroom(store.path())
+        .args([
+            "send",
+            "--server",
+            &url,
+            "--tls",
+            "none",
+            "--from",
+            "a@example.com",
+        ])
+        .args(["--to", "jöran@example.org", "--body", "x", "--json"]));
+    assert_eq!(code(&out), 69, "stderr: {}", text(&out.stderr));
+    let report = json(&out);
+    assert_eq!(report["state"], "failed");
+    assert_eq!(report["error"]["kind"], "unsupported");
+    assert_eq!(report["recipients"][0]["state"], "rejected");
+    assert!(server.messages().is_empty());
+}
+
+#[test]
 fn every_recipient_refused_leaves_the_message_failed_in_the_outbox() {
     let server = CaptureServer::start(
         &CaptureOptions {

@@ -35,7 +35,9 @@ pub struct RecipientReport {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ErrorReport {
     /// Its class: `connect`, `tls`, `auth`, `timeout`, `protocol`, `rejected`, `closed`,
-    /// `outcome_unknown`, `config`, `input`, `recipients`.
+    /// `unsupported` (the server lacks an extension the message needs), `outcome_unknown`,
+    /// `config`, `input`, `recipients`, `smtp` (anything else from the SMTP engine, such as
+    /// an unreadable attachment).
     pub kind: String,
     /// Text for a person.
     pub message: String,

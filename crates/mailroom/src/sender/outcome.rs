@@ -20,10 +20,15 @@ pub(super) fn apply(
     let delivery = match result {
         Ok(delivery) => delivery,
         Err(e) => {
-            // Only a refusal (a 5xx reply) or unusable input fails the recipients for good;
-            // a broken or lost connection is worth another try.
+            // A refusal (a 5xx reply), unusable input, or a message this server can never
+            // take (an extension it lacks, a size over its limit) fails the recipients for
+            // good; a broken or lost connection is worth another try.
             let permanent = e.reply().is_some_and(Reply::is_permanent)
-                || e.kind() == mailroom_smtp::ErrorKind::Input;
+                || matches!(
+                    e.kind(),
+                    mailroom_smtp::ErrorKind::Input | mailroom_smtp::ErrorKind::Unsupported
+                )
+                || matches!(e, mailroom_smtp::Error::TooLarge { .. });
             if permanent {
                 for &slot in slots {
                     let r = &mut entry.recipients[slot];
@@ -151,6 +156,7 @@ pub(super) fn session_error(e: &mailroom_smtp::Error) -> EntryError {
         K::Auth => "auth",
         K::Rejected => "rejected",
         K::Closed => "closed",
+        K::Unsupported => "unsupported",
         _ => "smtp",
     };
     EntryError {
