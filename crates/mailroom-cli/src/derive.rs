@@ -161,6 +161,7 @@ fn field_name(field: &Field) -> String {
         Field::Text => "body".into(),
         Field::Html => "html".into(),
         Field::AttachmentName => "attachment".into(),
+        Field::Signature => "signature".into(),
         _ => "other".into(),
     }
 }

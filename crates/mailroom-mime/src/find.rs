@@ -18,7 +18,7 @@ pub struct Scope {
     pub addresses: bool,
     /// Further header fields (names and values).
     pub headers: bool,
-    /// The plain text body.
+    /// The plain text body and the signature.
     pub text: bool,
     /// The text of the HTML body (tags and entities resolved).
     pub html: bool,
@@ -63,6 +63,8 @@ pub enum Field {
     Html,
     /// An attachment's file name.
     AttachmentName,
+    /// The signature, which is sent under the text (searched with the text).
+    Signature,
 }
 
 /// One match.
@@ -189,6 +191,9 @@ pub fn find(message: &Message, needle: &str, scope: Scope) -> Vec<Match> {
     if let Some(text) = message.text.as_ref().filter(|_| scope.text) {
         search(Field::Text, 0, text.clone());
     }
+    if let Some(signature) = message.signature.as_ref().filter(|_| scope.text) {
+        search(Field::Signature, 0, signature.clone());
+    }
     if let Some(html) = message.html.as_ref().filter(|_| scope.html) {
         search(Field::Html, 0, html_to_text(html));
     }
@@ -226,6 +231,23 @@ mod tests {
         assert_eq!(find_in("aßb", "s"), [1..3]);
         assert_eq!(find_in("ßß", "ss"), [0..2, 2..4]);
         assert_eq!(find_in("Straße", "SS"), [4..6]);
+    }
+
+    #[test]
+    fn the_signature_is_searched_with_the_text() {
+        let m = Message {
+            text: Some("Hello".into()),
+            signature: Some("Jo Example\nExample Corp".into()),
+            ..Message::default()
+        };
+        let found = find(&m, "example corp", Scope::ALL);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].field, Field::Signature);
+        let only_subject = Scope {
+            subject: true,
+            ..Scope::NONE
+        };
+        assert!(find(&m, "example corp", only_subject).is_empty());
     }
 
     #[test]
