@@ -132,6 +132,12 @@ impl Address {
     pub fn to_ascii_domain_address(&self) -> String {
         format!("{}@{}", self.local_part(), self.to_ascii_domain())
     }
+
+    /// What makes two addresses the same mailbox for sending: the A-label form, without regard
+    /// to case (servers do not tell `B@x` from `b@x` in practice).
+    pub fn mailbox_key(&self) -> String {
+        self.to_ascii_domain_address().to_lowercase()
+    }
 }
 
 fn split_at_sign(input: &str) -> Result<usize, AddressError> {

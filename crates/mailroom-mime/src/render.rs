@@ -180,7 +180,7 @@ impl Message {
         let mut seen = Vec::new();
         let mut out = Vec::new();
         for m in self.to.iter().chain(&self.cc).chain(&self.bcc) {
-            let key = m.address.to_ascii_domain_address().to_lowercase();
+            let key = m.address.mailbox_key();
             if !seen.contains(&key) {
                 seen.push(key);
                 out.push(&m.address);

@@ -39,25 +39,21 @@ pub enum ForwardMode {
     Attached,
 }
 
-fn key(address: &Address) -> String {
-    address.to_ascii_domain_address().to_lowercase()
-}
-
 fn is_own(opts: &ReplyOptions, address: &Address) -> bool {
-    let k = key(address);
+    let k = address.mailbox_key();
     opts.from
         .iter()
         .map(|m| &m.address)
         .chain(&opts.own_addresses)
-        .any(|a| key(a) == k)
+        .any(|a| a.mailbox_key() == k)
 }
 
 /// Mailboxes without duplicates (by address, ignoring case) and without those in `skip`.
 fn dedup(list: Vec<Mailbox>, skip: &[Mailbox]) -> Vec<Mailbox> {
-    let mut seen: Vec<String> = skip.iter().map(|m| key(&m.address)).collect();
+    let mut seen: Vec<String> = skip.iter().map(|m| m.address.mailbox_key()).collect();
     let mut out = Vec::new();
     for m in list {
-        let k = key(&m.address);
+        let k = m.address.mailbox_key();
         if !seen.contains(&k) {
             seen.push(k);
             out.push(m);

@@ -1,7 +1,6 @@
 //! `SmtpClientMtm`: the API that edits one message (the context), saves and loads it, builds
 //! replies and forwards, finds text, keeps account settings, and hands messages to the Outbox.
 
-use std::fs;
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
@@ -15,7 +14,7 @@ use mailroom_store::{Entry, EntryId, EntryKind, NewEntry, RecipientKind, Recipie
 use crate::error::{Error, ErrorKind, chain};
 use crate::outbox::{
     MTM_ID, STREAM_ENVELOPE, STREAM_MESSAGE, STREAM_RAW, SendOption, StoredEnvelope, fix_identity,
-    parse_mailbox, recipient_records,
+    held_by_sender, open_attachment, parse_mailbox, recipient_records,
 };
 use crate::registry::{Capability, MessageTypeModule};
 use crate::services::Services;
@@ -50,6 +49,14 @@ pub struct SmtpClientMtm {
     written: Vec<(EntryId, String)>,
 }
 
+/// Copies a file into a new attachment stream of message `id`; returns the stream's key.
+fn copy_file(store: &Store, id: EntryId, path: &Path) -> Result<String, Error> {
+    let mut file = open_attachment(path)?;
+    let key = format!("{ATTACHMENT_PREFIX}{}", rand::random::<u64>());
+    store.write_stream(id, &key, &mut file)?;
+    Ok(key)
+}
+
 /// The stream keys a message's parts are read from.
 fn stream_keys(message: &Message) -> Vec<String> {
     message
@@ -61,20 +68,6 @@ fn stream_keys(message: &Message) -> Vec<String> {
             _ => None,
         })
         .collect()
-}
-
-/// Opens a file to attach; a directory or anything else that is not a file is the caller's
-/// input error, named as such.
-fn open_attachment(path: &Path) -> Result<fs::File, Error> {
-    let cannot =
-        |e| Error::input(format!("cannot read the attachment {}", path.display())).with_source(e);
-    if !fs::metadata(path).map_err(cannot)?.is_file() {
-        return Err(Error::input(format!(
-            "the attachment {} is not a file",
-            path.display()
-        )));
-    }
-    fs::File::open(path).map_err(cannot)
 }
 
 impl SmtpClientMtm {
@@ -232,9 +225,7 @@ impl SmtpClientMtm {
             .ok_or_else(|| Error::input(format!("{} has no usable file name", path.display())))?
             .to_string();
         check_content_type(content_type)?;
-        let mut file = open_attachment(path)?;
-        let key = format!("{ATTACHMENT_PREFIX}{}", rand::random::<u64>());
-        self.store.write_stream(id, &key, &mut file)?;
+        let key = copy_file(&self.store, id, path)?;
         self.written.push((id, key.clone()));
         let attachment = Attachment {
             file_name: Some(name),
@@ -258,14 +249,11 @@ impl SmtpClientMtm {
             .iter_mut()
             .chain(message.inline.iter_mut())
         {
-            let Source::File { path } = &part.source else {
-                continue;
-            };
-            let mut file = open_attachment(path)?;
-            let key = format!("{ATTACHMENT_PREFIX}{}", rand::random::<u64>());
-            store.write_stream(id, &key, &mut file)?;
-            written.push((id, key.clone()));
-            part.source = Source::Stream { key };
+            if let Source::File { path } = &part.source {
+                let key = copy_file(&store, id, path)?;
+                written.push((id, key.clone()));
+                part.source = Source::Stream { key };
+            }
         }
         self.written.extend(written);
         Ok(())
@@ -632,7 +620,7 @@ impl SmtpClientMtm {
             .any(|r| r.state == RecipientState::Accepted);
         let why = if entry.parent == EntryId::SENT {
             "it was sent (reply to it or forward it instead)"
-        } else if entry.lease.is_some_and(|l| l.expires > SystemTime::now()) {
+        } else if held_by_sender(&entry, SystemTime::now()) {
             "a sender is sending it now"
         } else if entry.parent == EntryId::OUTBOX && accepted {
             "some recipients already accepted it (Outbox::resend retries the others)"

@@ -31,6 +31,7 @@ pub use error::{Error, ErrorKind, chain as error_chain};
 pub use maildir::{MAILDIR_MTM, MaildirModule, MaildirSender, MaildirSettings};
 pub use outbox::{MTM_ID, Outbox, RawEnvelope, SendOption, parse_mailbox};
 pub use progress::{ProgressState, SmtpProgress};
+pub use raw::{check_header_block, is_header_field};
 pub use registry::{Capability, MessageTypeModule, Registry};
 pub use report::{ErrorReport, MessageReport, RecipientReport};
 pub use retry::RetryPolicy;

@@ -159,10 +159,7 @@ impl Outbox {
             .enumerate()
         {
             if let Source::File { path } = &part.source {
-                let file = std::fs::File::open(path).map_err(|e| {
-                    Error::input(format!("cannot read the attachment {}", path.display()))
-                        .with_source(e)
-                })?;
+                let file = open_attachment(path)?;
                 let key = format!("attachment-{n}");
                 part.source = Source::Stream { key: key.clone() };
                 files.push((key, file));
@@ -214,7 +211,7 @@ impl Outbox {
         ] {
             for addr in list {
                 let parsed = parse_address("recipient", addr)?;
-                if seen.insert(envelope_key(&parsed)) {
+                if seen.insert(parsed.mailbox_key()) {
                     recipients.push(RecipientRecord::new(parsed.as_str(), kind));
                 }
             }
@@ -301,8 +298,7 @@ impl Outbox {
         let now = SystemTime::now();
         let held = self.store.batch(|b| {
             let entry = b.entry(id)?;
-            let held = entry.lease.is_some_and(|l| l.expires > now)
-                || entry.send_state == Some(SendState::Sending);
+            let held = held_by_sender(&entry, now) || entry.send_state == Some(SendState::Sending);
             if !held {
                 b.delete(id)?;
             }
@@ -345,7 +341,7 @@ impl Outbox {
                 .unwrap_or_else(|| "none".into());
             let why = if entry.parent != EntryId::OUTBOX {
                 "it is not in the Outbox".to_string()
-            } else if entry.lease.is_some_and(|l| l.expires > SystemTime::now()) {
+            } else if held_by_sender(&entry, SystemTime::now()) {
                 "a sender is sending it now".to_string()
             } else {
                 format!("its state is {state}")
@@ -391,6 +387,25 @@ impl Outbox {
     }
 }
 
+/// Opens a file to attach; a directory or anything else that is not a file is the caller's
+/// input error, named as such.
+pub(crate) fn open_attachment(path: &std::path::Path) -> Result<std::fs::File, Error> {
+    let cannot =
+        |e| Error::input(format!("cannot read the attachment {}", path.display())).with_source(e);
+    if !std::fs::metadata(path).map_err(cannot)?.is_file() {
+        return Err(Error::input(format!(
+            "the attachment {} is not a file",
+            path.display()
+        )));
+    }
+    std::fs::File::open(path).map_err(cannot)
+}
+
+/// Whether a sender holds message `entry` now (its lease has not run out).
+pub(crate) fn held_by_sender(entry: &mailroom_store::Entry, now: SystemTime) -> bool {
+    entry.lease.as_ref().is_some_and(|l| l.expires > now)
+}
+
 /// One pending record per To, Cc and Bcc address of `message`, in that order; an address given
 /// more than once gets one record, under the first field it is in.
 pub(crate) fn recipient_records(message: &Message) -> Vec<RecipientRecord> {
@@ -403,15 +418,9 @@ pub(crate) fn recipient_records(message: &Message) -> Vec<RecipientRecord> {
     lists
         .into_iter()
         .flat_map(|(list, kind)| list.iter().map(move |m| (&m.address, kind)))
-        .filter(|(address, _)| seen.insert(envelope_key(address)))
+        .filter(|(address, _)| seen.insert(address.mailbox_key()))
         .map(|(address, kind)| RecipientRecord::new(address.as_str(), kind))
         .collect()
-}
-
-/// What makes two envelope addresses the same mailbox, as `Message::recipients` compares them:
-/// the A-label form, without regard to case.
-fn envelope_key(address: &Address) -> String {
-    address.to_ascii_domain_address().to_lowercase()
 }
 
 /// Fixes the Date and the Message-ID (a random part at the From domain) of a message about to

@@ -106,37 +106,7 @@ impl HeaderBlock {
     }
 
     fn check(&self) -> Result<(), Error> {
-        let header = self.header();
-        if header.contains(&0) {
-            return Err(Error::input("the raw message's header contains a NUL byte"));
-        }
-        // Lengths in octets, as SMTP counts them (not in characters of a lossy decoding).
-        for (n, line) in header.split(|&b| b == b'\n').enumerate() {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.is_empty() {
-                break;
-            }
-            if line.len() > MAX_LINE {
-                return Err(Error::input(format!(
-                    "line {} of the raw message's header is over 998 octets",
-                    n + 1
-                )));
-            }
-            let continuation = line.starts_with(b" ") || line.starts_with(b"\t");
-            if n == 0 && continuation {
-                return Err(Error::input("the raw message starts with a folded line"));
-            }
-            let named = line.iter().position(|&b| b == b':').is_some_and(|colon| {
-                colon > 0 && line[..colon].iter().all(|b| (33..=126).contains(b))
-            });
-            if !continuation && !named {
-                return Err(Error::input(format!(
-                    "line {} of the raw message is not a header field (expected \"Name: value\")",
-                    n + 1
-                )));
-            }
-        }
-        Ok(())
+        check_header_block(self.header(), 1)
     }
 
     fn field(&self, name: &str) -> Option<String> {
@@ -170,6 +140,42 @@ impl HeaderBlock {
             .find_map(|part| Mailbox::parse(part).ok())
             .map(|m| m.address.to_string())
     }
+}
+
+/// Checks a raw message's header block (up to the empty line that ends it) for what cannot be
+/// sent: a NUL byte, a line over 998 octets (counted in octets, as SMTP counts them), a folded
+/// first line, a line that is not a header field. Lines are named from `first_line`, as the
+/// person who wrote the message numbers them.
+pub fn check_header_block(header: &[u8], first_line: usize) -> Result<(), Error> {
+    for (n, line) in header.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let folded = line.starts_with(b" ") || line.starts_with(b"\t");
+        let why = if line.is_empty() {
+            break;
+        } else if line.contains(&0) {
+            "contains a NUL byte"
+        } else if line.len() > MAX_LINE {
+            "is over 998 octets"
+        } else if n == 0 && folded {
+            "is folded, but no field comes before it"
+        } else if !folded && !is_header_field(line) {
+            "is not a header field (expected \"Name: value\"; an empty line ends the header)"
+        } else {
+            continue;
+        };
+        let number = first_line + n;
+        return Err(Error::input(format!(
+            "line {number} of the message's header {why}"
+        )));
+    }
+    Ok(())
+}
+
+/// Whether a line starts a header field: a name of printable ASCII, then a colon.
+pub fn is_header_field(line: &[u8]) -> bool {
+    line.iter()
+        .position(|&b| b == b':')
+        .is_some_and(|colon| colon > 0 && line[..colon].iter().all(|b| (33..=126).contains(b)))
 }
 
 /// The longest line SMTP carries, in octets without its CRLF (RFC 5321 4.5.3.1.6).

@@ -121,11 +121,9 @@ pub(super) fn address_list(value: &str) -> Result<Vec<Address>, (String, Address
         .collect()
 }
 
-/// The same mailbox, as the Outbox and `Message::recipients` compare envelope addresses: the
-/// A-label form without regard to case (servers do not tell `B@x` from `b@x` in practice, and a
-/// message sent to both would arrive twice).
+/// The same mailbox, as the Outbox and `Message::recipients` compare envelope addresses.
 pub(super) fn same_address(a: &Address, b: &Address) -> bool {
-    a.to_ascii_domain_address().to_lowercase() == b.to_ascii_domain_address().to_lowercase()
+    a.mailbox_key() == b.mailbox_key()
 }
 
 #[cfg(test)]

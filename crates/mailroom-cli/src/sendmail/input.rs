@@ -24,7 +24,7 @@ impl<'a> Input<'a> {
             first_line = 2;
         }
         let (line, after) = next_line(rest);
-        if !is_field(trim_eol(line)) {
+        if !mailroom::is_header_field(trim_eol(line)) {
             // No header: everything is body; an empty first line only separates it.
             let body = if trim_eol(line).is_empty() {
                 after
@@ -53,25 +53,7 @@ impl<'a> Input<'a> {
 
     /// Checks the header block as the Outbox would, naming lines as the user numbers them.
     pub(super) fn check(&self) -> Result<(), CliError> {
-        for (n, line) in self.header.split_inclusive(|&b| b == b'\n').enumerate() {
-            let line = trim_eol(line);
-            let number = self.first_line + n;
-            let why = if line.is_empty() {
-                break;
-            } else if line.contains(&0) {
-                "contains a NUL byte"
-            } else if line.len() > 998 {
-                "is over 998 octets"
-            } else if !line.starts_with(b" ") && !line.starts_with(b"\t") && !is_field(line) {
-                "is not a header field (expected \"Name: value\"; an empty line ends the header)"
-            } else {
-                continue;
-            };
-            return Err(CliError::input(anyhow::anyhow!(
-                "line {number} of the message's header {why}"
-            )));
-        }
-        Ok(())
+        Ok(mailroom::check_header_block(self.header, self.first_line)?)
     }
 
     /// The header fields, unfolded, as (name, value).
@@ -117,13 +99,6 @@ fn is_mbox_separator(line: &[u8]) -> bool {
         .split(u8::is_ascii_whitespace)
         .filter(|w| !w.is_empty());
     words.next().is_some() && words.next().is_some_and(|day| DAYS.contains(&day))
-}
-
-/// Whether a line starts a header field: a name of printable ASCII, then a colon.
-fn is_field(line: &[u8]) -> bool {
-    line.iter()
-        .position(|&b| b == b':')
-        .is_some_and(|colon| colon > 0 && line[..colon].iter().all(|b| (33..=126).contains(b)))
 }
 
 #[cfg(test)]
